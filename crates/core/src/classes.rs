@@ -1,6 +1,6 @@
 //! Ordered class names with case-insensitive aliases.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,8 +13,9 @@ use crate::{CoreError, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassSet {
     names: Vec<String>,
-    /// Lower-cased alias (and lower-cased name) -> class index.
-    lookup: HashMap<String, usize>,
+    /// Lower-cased alias (and lower-cased name) -> class index; ordered, so that a
+    /// serialised class set (inside a model artifact) has the same bytes on every run.
+    lookup: BTreeMap<String, usize>,
 }
 
 impl ClassSet {
@@ -28,7 +29,7 @@ impl ClassSet {
         if names.is_empty() {
             return Err(CoreError::InvalidClassSet { reason: "no classes".into() });
         }
-        let mut lookup = HashMap::new();
+        let mut lookup = BTreeMap::new();
         for (i, name) in names.iter().enumerate() {
             if lookup.insert(normalise(name), i).is_some() {
                 return Err(CoreError::InvalidClassSet {
