@@ -1,0 +1,371 @@
+//! Event parsers: one per source format, each turning lines (or a JSON document) into
+//! [`Event`]s, reporting bad records by line and carrying on.
+//!
+//! | [`Format`] | input | module |
+//! |---|---|---|
+//! | `cowrie` | Cowrie JSON lines (`cowrie.json`), every event id | `cowrie.rs` |
+//! | `suricata` | Suricata `eve.json` lines: `alert`, `flow`, `netflow`, `http`, `ssh` (others kept as `Other`) | `suricata.rs` |
+//! | `ingest` | mini-xdr ingest bodies: one event object, a JSON list, or the `{source_type, hostname, events}` envelope | `ingest.rs` |
+//! | `web` | web-honeypot request lines | `web.rs` |
+//! | `jsonl` | the generic JSONL format, the serde form of [`Event`] | `jsonl.rs` |
+//! | `auto` | one of the above, chosen from the first record | this file |
+
+mod cowrie;
+mod ingest;
+mod jsonl;
+mod suricata;
+pub(crate) mod value;
+mod web;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::{Event, FeatureError, Result};
+use value::Text;
+
+/// An event source format. Parses from its lower-case name (`"cowrie".parse()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Detect from the first non-blank record (see [`Format::detect`]).
+    Auto,
+    /// Cowrie honeypot JSON lines (`cowrie.json`, one event per line). Every event id of
+    /// Cowrie's SSH/Telnet logs maps to an [`EventKind`](crate::EventKind) (logins,
+    /// commands, downloads, `direct-tcpip` tunnels, whose payload is decoded for HTTP/TLS/SMTP);
+    /// an unknown id becomes `Other` with its id kept. Table: `src/parse/cowrie.rs`.
+    Cowrie,
+    /// Suricata EVE JSON lines: `alert`, `flow`/`netflow`, `http` and `ssh` records become
+    /// IDS alerts, flows, HTTP requests and client versions; other types are `Other`;
+    /// `stats` records are skipped (counted in [`ParseOutcome::skipped`]). Table:
+    /// `src/parse/suricata.rs`.
+    Suricata,
+    /// mini-xdr ingest bodies: one event object, a JSON list of them, or the
+    /// `{"source_type", "hostname", "events": [...]}` envelope (also several documents, e.g.
+    /// one per line). Fields are read with mini-xdr's aliases (`src_ip`/`srcip`/`peer_ip`,
+    /// values nested in `raw`), the time from the payload, and `eventid` picks the kind.
+    /// Details: `src/parse/ingest.rs`.
+    Ingest,
+    /// Web-honeypot request lines: one JSON object per HTTP request.
+    ///
+    /// The accepted shape (the mini-xdr `webhoneypot.request` event, flattened or not):
+    ///
+    /// ```json
+    /// {"timestamp": "2025-09-14T03:48:49.576718Z", "src_ip": "192.0.2.10", "src_port": 51000,
+    ///  "dst_ip": "198.51.100.5", "dst_port": 80, "host": "shop.example",
+    ///  "method": "GET", "path": "/login.php?user=admin'OR'1'='1", "status_code": 200,
+    ///  "user_agent": "Mozilla/5.0", "response_size": 4751, "request_size": 310,
+    ///  "session": "abc", "sensor": "web-1", "eventid": "webhoneypot.request"}
+    /// ```
+    ///
+    /// - Required: `timestamp` (RFC 3339 or epoch), `src_ip` (or `client_ip`, `remote_addr`),
+    ///   and the request target `path` (or `url`, `uri`).
+    /// - Optional: `src_port`; `dst_ip` (or `server_ip`); `dst_port` (or `port`); `host` → `dst_host`;
+    ///   `method` (upper-cased); `status_code` (or `status`); `user_agent` → `client`;
+    ///   `response_size` (or `bytes_sent`) → `bytes_in`; `request_size` (or `bytes_received`) →
+    ///   `bytes_out`; `session` (or `session_id`); `sensor` (or `hostname`).
+    /// - Any of these may instead sit in a nested `raw` object (as mini-xdr stores them); a
+    ///   top-level value wins. Other fields (`message`, `attack_indicators`, ...) are ignored.
+    ///
+    /// Every event is an `HttpRequest` over TCP/HTTP.
+    Web,
+    /// The generic JSONL format: one [`Event`] per line, exactly its serde form.
+    ///
+    /// ```json
+    /// {"timestamp":"2018-05-06T17:44:05.866769Z","kind":"login_failed","src_ip":"192.0.2.1",
+    ///  "session":"a1","username":"root","password":"123456","transport":"tcp","app_proto":"ssh"}
+    /// ```
+    ///
+    /// - Required: `timestamp` (RFC 3339, or epoch seconds/ms/µs as a number or string),
+    ///   `kind` (`session_connect`, `session_closed`, `client_version`, `login_failed`,
+    ///   `login_success`, `command`, `command_failed`, `file_download`, `file_upload`,
+    ///   `forward_request`, `forward_data`, `http_request`, `ids_alert`, `flow`, `other`), and
+    ///   `src_ip`.
+    /// - Optional, named as the [`Event`] fields: `src_port`, `dst_ip` (an address), `dst_host`,
+    ///   `dst_port`, `transport` (`tcp`, `udp`, `icmp`, `other`), `app_proto` (`ssh`, `telnet`,
+    ///   `http`, `tls`, `dns`, `ftp`, `smtp`, `smb`, `other`), `sensor`, `session`, `username`,
+    ///   `password`, `command`, `url`, `method`, `status`, `bytes_in`, `bytes_out`, `duration`
+    ///   (seconds), `signature`, `category`, `severity`, `client`, `event_id`. Numbers may be
+    ///   written as strings.
+    /// - On input only, `protocol` may name a transport or an application protocol.
+    /// - Unknown fields are ignored. Writing an event (`serde_json::to_string(&event)`) gives
+    ///   this format with unset fields left out, and reading it back gives the same event.
+    Jsonl,
+}
+
+impl Format {
+    /// Every format, `Auto` first.
+    pub const ALL: [Self; 6] =
+        [Self::Auto, Self::Cowrie, Self::Suricata, Self::Ingest, Self::Web, Self::Jsonl];
+
+    /// The lower-case name, as accepted by `FromStr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Cowrie => "cowrie",
+            Self::Suricata => "suricata",
+            Self::Ingest => "ingest",
+            Self::Web => "web",
+            Self::Jsonl => "jsonl",
+        }
+    }
+
+    /// Guesses the format from the first non-blank line of an input:
+    ///
+    /// - starts with `[`, does not parse as one JSON object, or has `events` → `Ingest`;
+    /// - `eventid` starting with `cowrie.` → `Cowrie`; with `webhoneypot` → `Web`;
+    ///   any other `eventid` → `Ingest`;
+    /// - `event_type` → `Suricata`; `kind` → `Jsonl`; `method` or `path` → `Web`;
+    /// - anything else → `Jsonl` (whose parser then reports what is missing).
+    pub fn detect(first_line: &[u8]) -> Self {
+        #[derive(Deserialize)]
+        struct Probe<'a> {
+            #[serde(borrow)]
+            eventid: Option<Text<'a>>,
+            event_type: Option<IgnoredAny>,
+            events: Option<IgnoredAny>,
+            kind: Option<IgnoredAny>,
+            method: Option<IgnoredAny>,
+            path: Option<IgnoredAny>,
+        }
+        let trimmed = first_line.trim_ascii_start();
+        if trimmed.first() == Some(&b'[') {
+            return Self::Ingest;
+        }
+        let Ok(p) = serde_json::from_slice::<Probe<'_>>(trimmed) else {
+            return Self::Ingest;
+        };
+        match p.eventid {
+            _ if p.events.is_some() => Self::Ingest,
+            Some(id) if id.as_str().starts_with("cowrie.") => Self::Cowrie,
+            Some(id) if id.as_str().starts_with("webhoneypot") => Self::Web,
+            Some(_) => Self::Ingest,
+            None if p.event_type.is_some() => Self::Suricata,
+            None if p.kind.is_some() => Self::Jsonl,
+            None if p.method.is_some() || p.path.is_some() => Self::Web,
+            None => Self::Jsonl,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = FeatureError;
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(t))
+            .ok_or_else(|| FeatureError::UnknownFormat { name: s.to_owned() })
+    }
+}
+
+/// A record that could not be turned into an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// 1-based line number in the input (for a JSON document, the line the element starts on).
+    pub line: usize,
+    /// Why, e.g. `missing timestamp` or `invalid src_ip "x"`.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// What a parser made of an input: the events, the rejected records, and a count of valid
+/// records that carry no per-source event (Suricata `stats`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseOutcome {
+    /// The format actually used (resolved when `Auto` was asked for).
+    pub format: Format,
+    /// The events, in input order.
+    pub events: Vec<Event>,
+    /// Bad records, in input order.
+    pub rejected: Vec<Rejected>,
+    /// Valid records skipped on purpose (no source address by design, e.g. Suricata `stats`).
+    pub skipped: usize,
+}
+
+impl ParseOutcome {
+    fn new(format: Format) -> Self {
+        Self { format, events: Vec::new(), rejected: Vec::new(), skipped: 0 }
+    }
+}
+
+/// Result of parsing one record: an event, `None` for a valid record with no event
+/// (counted in `skipped`), or the reason for rejecting it.
+pub(crate) type LineResult = std::result::Result<Option<Event>, String>;
+
+/// Parses everything `reader` yields. Only I/O errors are errors; bad records are in
+/// [`ParseOutcome::rejected`]. The input must be plain text (see [`parse_file`] for gzip).
+pub fn parse_lines(format: Format, mut reader: impl BufRead) -> Result<ParseOutcome> {
+    let io = |source| FeatureError::Io { origin: "<reader>".into(), source };
+    let format = match format {
+        Format::Auto => {
+            // Read up to and including the first non-blank line, then put it back in front.
+            let mut head = Vec::new();
+            let first = loop {
+                let start = head.len();
+                if reader.read_until(b'\n', &mut head).map_err(io)? == 0 {
+                    break None;
+                }
+                if !head[start..].trim_ascii().is_empty() {
+                    break Some(start);
+                }
+            };
+            let format = first.map_or(Format::Jsonl, |start| Format::detect(&head[start..]));
+            let chained = BufReader::new(Cursor::new(head).chain(reader));
+            return parse_known(format, chained).map_err(io);
+        }
+        f => f,
+    };
+    parse_known(format, reader).map_err(io)
+}
+
+/// Parses a string already in memory; never fails.
+pub fn parse_str(format: Format, text: &str) -> ParseOutcome {
+    match parse_lines(format, text.as_bytes()) {
+        Ok(outcome) => outcome,
+        // Reading from a byte slice cannot fail.
+        Err(_) => ParseOutcome::new(format),
+    }
+}
+
+/// Parses a file, gzip-compressed (detected by its magic bytes, any number of members) or
+/// plain.
+pub fn parse_file(format: Format, path: impl AsRef<Path>) -> Result<ParseOutcome> {
+    let path = path.as_ref();
+    let io = |source| FeatureError::Io { origin: path.display().to_string(), source };
+    let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+    let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    let result = if gzip {
+        parse_lines(
+            format,
+            BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(file)),
+        )
+    } else {
+        parse_lines(format, file)
+    };
+    result.map_err(|e| match e {
+        FeatureError::Io { source, .. } => io(source),
+        other => other,
+    })
+}
+
+fn parse_known(format: Format, reader: impl BufRead) -> io::Result<ParseOutcome> {
+    let mut out = ParseOutcome::new(format);
+    match format {
+        Format::Cowrie => each_line(reader, &mut out, cowrie::parse_line)?,
+        Format::Suricata => each_line(reader, &mut out, suricata::parse_line)?,
+        Format::Web => each_line(reader, &mut out, web::parse_line)?,
+        Format::Jsonl => each_line(reader, &mut out, jsonl::parse_line)?,
+        Format::Ingest => ingest::parse(reader, &mut out)?,
+        Format::Auto => unreachable!("resolved by parse_lines"),
+    }
+    Ok(out)
+}
+
+/// Runs `parse` on every non-blank line (without its line ending).
+fn each_line(
+    mut reader: impl BufRead,
+    out: &mut ParseOutcome,
+    parse: impl Fn(&[u8]) -> LineResult,
+) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut line = 0;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        line += 1;
+        let text = buf.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        push(out, line, parse(text));
+    }
+}
+
+fn push(out: &mut ParseOutcome, line: usize, result: LineResult) {
+    match result {
+        Ok(Some(e)) => out.events.push(e),
+        Ok(None) => out.skipped += 1,
+        Err(reason) => out.rejected.push(Rejected { line, reason }),
+    }
+}
+
+/// The reason text for a JSON error: serde's message without its position inside the line
+/// (the line number is reported separately), plus the column when it helps.
+pub(crate) fn json_reason(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("invalid JSON: {msg} (column {})", e.column())
+        }
+        _ => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip_and_unknown_names_are_errors() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>().unwrap(), f);
+            assert_eq!(f.to_string().to_uppercase().parse::<Format>().unwrap(), f);
+        }
+        let e = "zeek".parse::<Format>().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unknown event format \"zeek\" (known: auto, cowrie, suricata, ingest, web, jsonl)"
+        );
+    }
+
+    #[test]
+    fn detection_from_first_line() {
+        let check =
+            |line: &str, f: Format| assert_eq!(Format::detect(line.as_bytes()), f, "{line}");
+        check(r#"{"eventid":"cowrie.login.failed","src_ip":"1.2.3.4"}"#, Format::Cowrie);
+        check(r#"{"event_type":"alert","src_ip":"1.2.3.4"}"#, Format::Suricata);
+        check(r#"{"source_type":"cowrie","hostname":"h","events":[]}"#, Format::Ingest);
+        check(r#"  [{"eventid":"cowrie.login.failed"}]"#, Format::Ingest);
+        check(r#"{"eventid":"suricata.alert"}"#, Format::Ingest);
+        check(r#"{"eventid":"webhoneypot.request"}"#, Format::Web);
+        check(r#"{"method":"GET","path":"/"}"#, Format::Web);
+        check(r#"{"kind":"flow"}"#, Format::Jsonl);
+        check("{", Format::Ingest);
+        check(r#"{"x":1}"#, Format::Jsonl);
+    }
+
+    #[test]
+    fn auto_keeps_line_numbers_after_leading_blank_lines() {
+        let text = "\n\n{\"eventid\":\"cowrie.login.failed\",\"src_ip\":\"1.2.3.4\"}\n";
+        let out = parse_str(Format::Auto, text);
+        assert_eq!(out.format, Format::Cowrie);
+        assert_eq!(out.rejected, vec![Rejected { line: 3, reason: "missing timestamp".into() }]);
+    }
+
+    #[test]
+    fn empty_input_is_an_empty_outcome() {
+        for f in Format::ALL {
+            let out = parse_str(f, "");
+            assert!(out.events.is_empty() && out.rejected.is_empty() && out.skipped == 0, "{f}");
+        }
+    }
+}
