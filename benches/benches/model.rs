@@ -18,7 +18,8 @@ const N_CLASSES: usize = 5;
 /// full) and 84 one-hot columns in three groups, one hot per group, drawn per class.
 fn synthetic(n: usize, seed: u64) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let labels: Vec<usize> = (0..n).map(|_| rng.random_range(0..N_CLASSES as u64) as usize).collect();
+    let labels: Vec<usize> =
+        (0..n).map(|_| rng.random_range(0..N_CLASSES as u64) as usize).collect();
     let mut x = Array2::<f32>::zeros((n, N_FEATURES));
     for (r, &y) in labels.iter().enumerate() {
         for j in 0..38 {
@@ -26,7 +27,11 @@ fn synthetic(n: usize, seed: u64) -> Dataset {
             x[[r, j]] = rng.random_range(0.0_f32..1.0) + shift;
         }
         for (start, width) in [(38, 3), (41, 70), (111, 11)] {
-            let hot = if rng.random_bool(0.5) { y % width } else { rng.random_range(0..width as u64) as usize };
+            let hot = if rng.random_bool(0.5) {
+                y % width
+            } else {
+                rng.random_range(0..width as u64) as usize
+            };
             x[[r, start + hot]] = 1.0;
         }
     }
@@ -39,7 +44,8 @@ fn predict_proba(c: &mut Criterion) {
     let train = synthetic(20_000, 1);
     let gbdt = GbdtParams::new().max_rounds(100).early_stopping_rounds(None).fit(&train).unwrap();
     let forest = ForestParams::new().n_trees(100).fit(&train).unwrap();
-    let models: [(&str, &dyn Classifier); 2] = [("gbdt_100_rounds", &gbdt), ("forest_100_trees", &forest)];
+    let models: [(&str, &dyn Classifier); 2] =
+        [("gbdt_100_rounds", &gbdt), ("forest_100_trees", &forest)];
     let mut group = c.benchmark_group("predict_proba");
     group.sample_size(10);
     for rows in [1_000, 10_000] {

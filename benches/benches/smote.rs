@@ -12,8 +12,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use vigil_balance::{BalanceParams, Method, balance};
 use vigil_core::Standardizer;
+use vigil_datasets::{Spec, load_train};
 
-const NSL_KDD: &str = "/work/shared/datasets/nsl-kdd";
+const NSL_KDD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/datasets/nsl-kdd");
 
 /// `n` rows of `d` features in three imbalanced classes (80%, 15%, 5%), each a mixture of
 /// a few Gaussian-like clusters, seeded.
@@ -52,48 +53,12 @@ fn smote_synthetic(c: &mut Criterion) {
     group.finish();
 }
 
-/// NSL-KDD's KDDTrain+ as 122 columns: the 38 numeric columns standardised, protocol,
-/// service and flag one-hot encoded (vocabulary from the file, sorted), labels mapped to
-/// normal, DoS, Probe, R2L, U2R. `None` if the files are absent.
+/// NSL-KDD's KDDTrain+ (122 columns: one-hot protocol, service and flag), standardised as
+/// imbalanced-learn's comparison script does. `None` if the data set is absent.
 fn nsl_kdd() -> Option<(Array2<f32>, Vec<usize>)> {
-    let text = std::fs::read_to_string(Path::new(NSL_KDD).join("KDDTrain+.txt")).ok()?;
-    let categories: HashMap<String, usize> =
-        std::fs::read_to_string(Path::new(NSL_KDD).join("attack_categories.csv"))
-            .ok()?
-            .lines()
-            .skip(1)
-            .filter_map(|line| {
-                let mut fields = line.split(',');
-                let label = fields.next()?.to_owned();
-                let category = fields.next()?;
-                let class =
-                    ["normal", "DoS", "Probe", "R2L", "U2R"].iter().position(|&c| c == category)?;
-                Some((label, class))
-            })
-            .collect();
-    let rows: Vec<Vec<&str>> =
-        text.lines().filter(|l| !l.is_empty()).map(|l| l.split(',').collect()).collect();
-    let vocab: Vec<Vec<&str>> = (1..4)
-        .map(|c| rows.iter().map(|r| r[c]).collect::<BTreeSet<_>>().into_iter().collect())
-        .collect();
-    let numeric: Vec<usize> = (0..41).filter(|c| !(1..4).contains(c)).collect();
-    let width: usize = vocab.iter().map(Vec::len).sum();
-    let mut x_num = Array2::<f32>::zeros((rows.len(), numeric.len()));
-    let mut x_hot = Array2::<f32>::zeros((rows.len(), width));
-    let mut y = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        for (j, &c) in numeric.iter().enumerate() {
-            x_num[[i, j]] = row[c].parse().ok()?;
-        }
-        let mut offset = 0;
-        for (values, c) in vocab.iter().zip(1..4) {
-            x_hot[[i, offset + values.binary_search(&row[c]).ok()?]] = 1.0;
-            offset += values.len();
-        }
-        y.push(*categories.get(row[41])?);
-    }
-    Standardizer::fit(x_num.view()).ok()?.transform_in_place(&mut x_num).ok()?;
-    Some((concatenate(Axis(1), &[x_num.view(), x_hot.view()]).ok()?, y))
+    let (data, ..) = load_train(&Spec::NslKdd, Path::new(NSL_KDD).join("KDDTrain+.txt")).ok()?;
+    let x = Standardizer::fit(data.features()).ok()?.transform(data.features()).ok()?;
+    Some((x, data.labels().to_vec()))
 }
 
 #[allow(clippy::print_stderr)]
