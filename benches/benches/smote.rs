@@ -2,12 +2,11 @@
 //! KDDTrain+ (every class up to the majority) when the file is present.
 #![allow(missing_docs)]
 
-use std::collections::{BTreeSet, HashMap};
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use ndarray::{Array2, Axis, concatenate};
+use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use vigil_balance::{BalanceParams, Method, balance};
