@@ -10,6 +10,10 @@
 //! - [`LoadReport`]: what a load repaired: `Infinity`/`NaN` values, unseen categories, skipped
 //!   empty rows, unused columns.
 //! - [`DatasetError`]: every failure, naming file, 1-based line and column.
+//! - [`simulate()`]: the scenario simulator, seeded labelled event streams for the 7 threat
+//!   classes with a difficulty level 0..=3 ([`SimParams`] -> [`SimEntity`]s), and their
+//!   labelled JSONL form ([`write_jsonl`], [`read_labels`], [`read_jsonl`]); see
+//!   [`mod@simulate`].
 //!
 //! Standardisation is not done here: fit [`vigil_core::Standardizer`] on the training
 //! features only and apply it to the rest, as below.
@@ -81,9 +85,14 @@ mod encoding;
 mod error;
 mod read;
 mod report;
+pub mod simulate;
 mod spec;
 
 pub use encoding::{Encoding, load_train, load_with};
 pub use error::{DatasetError, Result};
 pub use report::LoadReport;
+pub use simulate::{
+    SimEntity, SimParams, SimulateError, SourceLabels, read_jsonl, read_labels, simulate,
+    write_jsonl,
+};
 pub use spec::{CsvSpec, DatasetKind, Spec, UnswTarget};

@@ -1,0 +1,339 @@
+//! End-to-end tests of the `vigil-eval` binary: flags in, report and exit code out.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn eval(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil-eval")).args(args).output().expect("run vigil-eval")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn balance_reports_counts_before_and_after_and_writes_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.csv");
+    // 4 normal, 3 scan, 1 brute: SMOTE brings scan to 4 and must fall back for brute.
+    let rows = ["0,0,normal", "0,1,normal", "1,0,normal", "1,1,normal"].into_iter().chain([
+        "5,5,scan",
+        "5,6,scan",
+        "6,5,scan",
+        "9,9,brute",
+    ]);
+    std::fs::write(&train, format!("a,b,label\n{}\n", rows.collect::<Vec<_>>().join("\n")))
+        .unwrap();
+    let out = dir.path().join("balanced.csv");
+    let output = eval(&[
+        "balance",
+        "--dataset",
+        "csv",
+        "--train",
+        train.to_str().unwrap(),
+        "--method",
+        "smote",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(text.contains("method: smote"), "{text}");
+    let counts = |name: &str| -> Vec<String> {
+        let line =
+            text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}:\n{text}"));
+        line.split_whitespace().skip(1).map(str::to_owned).collect()
+    };
+    assert_eq!(counts("normal"), ["4", "4"]);
+    assert_eq!(counts("scan"), ["3", "4"]);
+    assert_eq!(counts("brute"), ["1", "4"]);
+    assert_eq!(counts("total"), ["8", "12"]);
+    assert!(text.contains("fallback for brute"), "{text}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written.lines().count(), 1 + 12, "header and twelve rows:\n{written}");
+    assert_eq!(written.lines().next().unwrap(), "a,b,label");
+    assert_eq!(written.lines().filter(|l| l.ends_with(",brute")).count(), 4);
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_problem() {
+    let output = eval(&["balance", "--dataset", "nsl-kdd", "--train", "/nonexistent/kdd.txt"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("/nonexistent/kdd.txt"), "{err}");
+
+    let output = eval(&["balance", "--dataset", "kdd99"]);
+    assert_eq!(output.status.code(), Some(2), "clap's usage errors also exit 2");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("kdd99"));
+}
+
+/// A separable 3-class CSV of `n` rows (classes 60% / 30% / 10%), seeded by `offset`.
+fn three_class_csv(path: &std::path::Path, n: usize, offset: usize) {
+    let mut text = String::from("x,y,noise,label\n");
+    for i in 0..n {
+        let class = match (i * 7 + offset) % 10 {
+            0..=5 => "normal",
+            6..=8 => "scan",
+            _ => "brute",
+        };
+        let centre = match class {
+            "normal" => 0.0,
+            "scan" => 4.0,
+            _ => 8.0,
+        };
+        let jitter = ((i * 37 + offset) % 100) as f64 / 100.0;
+        let noise = ((i * 53 + offset) % 17) as f64;
+        writeln!(text, "{},{},{noise},{class}", centre + jitter, centre - jitter).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn benchmark_reports_every_ablation_row_and_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test, json) =
+        (dir.path().join("train.csv"), dir.path().join("test.csv"), dir.path().join("r.json"));
+    three_class_csv(&train, 900, 0);
+    three_class_csv(&test, 300, 3);
+    let md = dir.path().join("r.md");
+    let artifact = dir.path().join("best.vigil");
+    let base = [
+        "benchmark",
+        "--dataset",
+        "csv",
+        "--label",
+        "label",
+        "--train",
+        train.to_str().unwrap(),
+        "--test",
+        test.to_str().unwrap(),
+        "--mlp-epochs",
+        "3",
+        "--json",
+        json.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+        "--artifact",
+        artifact.to_str().unwrap(),
+    ];
+    let output = eval(&[&base[..], &["--min-accuracy", "0.9"]].concat());
+    let text = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["n_test"], 300, "--test is scored, not a carved split");
+    assert_eq!(report["classes"], serde_json::json!(["normal", "brute", "scan"]));
+    let rows = report["rows"].as_array().unwrap();
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {}", r["model"].as_str().unwrap(), r["pipeline"].as_str().unwrap()))
+        .collect();
+    for model in ["mlp", "trees"] {
+        for stage in ["baseline", "+balancing", "+loss", "+temperature", "+thresholds"] {
+            assert!(names.contains(&format!("{model} {stage}")), "{names:?}");
+        }
+    }
+    for row in rows {
+        for field in
+            ["accuracy", "macro_f1", "normal_fpr", "ece", "train_seconds", "predict_us_per_row"]
+        {
+            assert!(row[field].as_f64().is_some_and(f64::is_finite), "{field} in {row}");
+        }
+        assert_eq!(
+            row["per_class_recall"].as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["normal", "brute", "scan"]
+        );
+    }
+    assert_eq!(report["best"]["selected_by"], "validation");
+    assert!(report["best"]["accuracy"].as_f64().unwrap() > 0.9, "{}", report["best"]);
+    assert!(std::fs::read_to_string(&md).unwrap().contains("| trees | +thresholds |"));
+    let bytes = std::fs::read(&artifact).unwrap();
+    let best = vigil_model::Artifact::from_bytes(&bytes, Some("csv")).unwrap();
+    assert_eq!(best.classes.names(), ["normal", "brute", "scan"]);
+
+    // An unreachable gate fails with exit code 1, after writing the same report.
+    let output = eval(
+        &[&base[..], &["--model", "trees", "--pipeline", "baseline", "--min-macro-f1", "1.01"]]
+            .concat(),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("gate failed"));
+}
+
+#[test]
+fn benchmark_without_test_file_says_it_carved_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, json) = (dir.path().join("train.csv"), dir.path().join("r.json"));
+    three_class_csv(&train, 1000, 1);
+    let output = eval(&[
+        "benchmark",
+        "--dataset",
+        "csv",
+        "--train",
+        train.to_str().unwrap(),
+        "--model",
+        "trees",
+        "--pipeline",
+        "thresholds",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["test_source"].as_str().unwrap().contains("carved from --train"));
+    assert_eq!(report["n_test"], 200);
+    assert_eq!(report["rows"].as_array().unwrap().len(), 1);
+}
+
+/// A file of the workspace (fixtures) or of the shared datasets next to it.
+fn workspace(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The rows of a CSV written by `features`: header and records.
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    (header, rows)
+}
+
+#[test]
+fn simulate_then_features_gives_100_feature_columns_and_the_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl.gz");
+    let args = ["simulate", "--entities", "70", "--difficulty", "2", "--seed", "3", "--out"];
+    let output = eval(&[&args[..], &[events.to_str().unwrap()]].concat());
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    for class in classes_in_order() {
+        let line = text.lines().find(|l| l.starts_with(class)).unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(line.split_whitespace().rev().nth(1), Some("10"), "{line}");
+    }
+
+    // The same seed writes the same bytes.
+    let again = dir.path().join("again.jsonl.gz");
+    assert!(eval(&[&args[..], &[again.to_str().unwrap()]].concat()).status.success());
+    assert_eq!(std::fs::read(&events).unwrap(), std::fs::read(&again).unwrap());
+
+    let features = dir.path().join("features.csv");
+    let output = eval(&[
+        "features",
+        "--input",
+        events.to_str().unwrap(),
+        "--out",
+        features.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    assert!(text.contains("as jsonl:") && text.contains(" 0 rejected records"), "{text}");
+    assert!(text.contains("70 labelled sources") && text.contains("seconds: intel"), "{text}");
+
+    let (header, rows) = read_csv(&features);
+    assert_eq!(header.len(), 1 + 100 + 1);
+    assert_eq!((header[0].as_str(), header[101].as_str()), ("entity", "label"));
+    assert_eq!(&header[1..101], vigil_features::feature_names());
+    assert_eq!(rows.len(), 70);
+    let classes = vigil_core::ClassSet::threat();
+    for row in &rows {
+        assert!(row[0].parse::<std::net::IpAddr>().is_ok(), "{}", row[0]);
+        assert!(row[1..101].iter().all(|v| v.parse::<f32>().is_ok_and(f32::is_finite)));
+        assert!(classes.names().contains(&row[101]), "{}", row[101]);
+    }
+    for name in classes.names() {
+        assert_eq!(rows.iter().filter(|r| &r[101] == name).count(), 10, "{name}");
+    }
+}
+
+#[test]
+fn features_of_a_real_cowrie_log_rejects_no_line() {
+    let log = workspace("../shared/datasets/cowrie/cowrie_scriptzteam_2017-11-04.json.gz");
+    assert!(
+        log.is_file(),
+        "{} is missing: this test reads the shared Cowrie logs next to the workspace",
+        log.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cowrie.csv");
+    for format in ["cowrie", "auto"] {
+        let output = eval(&[
+            "features",
+            "--input",
+            log.to_str().unwrap(),
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let text = stdout(&output);
+        assert!(output.status.success(), "{text}\n{}", stderr(&output));
+        assert!(text.contains("as cowrie: ") && text.contains(" 0 rejected records"), "{text}");
+        assert!(text.contains("labels: none"), "{text}");
+        let (header, rows) = read_csv(&out);
+        assert_eq!(header.len(), 101, "no label column for an unlabelled log");
+        assert!(rows.len() > 50, "{} entities", rows.len());
+    }
+}
+
+#[test]
+fn features_reads_intel_feeds_given_as_kind_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let input = workspace("fixtures/events/cowrie.json");
+    let feed = format!("tor-exits={}", workspace("fixtures/intel/tor_exits.txt").display());
+    let output = eval(&[
+        "features",
+        "--input",
+        input.to_str().unwrap(),
+        "--feed",
+        &feed,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
+    let (header, rows) = read_csv(&out);
+    let tor = header.iter().position(|h| h == "tor_exit_node").unwrap();
+    let flag = |ip: &str| rows.iter().find(|r| r[0] == ip).map(|r| r[tor].clone());
+    assert_eq!(flag("203.0.113.66").as_deref(), Some("1"));
+    assert_eq!(flag("192.0.2.10").as_deref(), Some("0"));
+
+    let output = eval(&[
+        "features",
+        "--input",
+        input.to_str().unwrap(),
+        "--feed",
+        "tor=x",
+        "--out",
+        "x.csv",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("tor"), "{}", stderr(&output));
+}
+
+#[test]
+fn simulate_rejects_a_difficulty_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("e.jsonl");
+    let output = eval(&["simulate", "--difficulty", "4", "--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("difficulty 4 is not in 0..=3"), "{}", stderr(&output));
+    let output = eval(&["simulate", "--class-mix", "1,2", "--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--class-mix needs 7 weights"), "{}", stderr(&output));
+}
+
+fn classes_in_order() -> [&'static str; 7] {
+    ["Normal", "DDoS/DoS", "Reconnaissance", "Brute Force", "Web Attack", "Malware/Botnet", "APT"]
+}
