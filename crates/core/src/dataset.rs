@@ -149,10 +149,7 @@ pub fn stratified_split(
     }
     let mut by_class = vec![Vec::new(); n_classes];
     for (row, &l) in labels.iter().enumerate() {
-        by_class
-            .get_mut(l)
-            .ok_or(CoreError::ClassOutOfRange { index: l, n_classes })?
-            .push(row);
+        by_class.get_mut(l).ok_or(CoreError::ClassOutOfRange { index: l, n_classes })?.push(row);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut rest, mut off) = (Vec::new(), Vec::new());
@@ -162,7 +159,8 @@ pub fn stratified_split(
             continue;
         }
         rows.shuffle(&mut rng);
-        let take = if n == 1 { 0 } else { ((n as f64 * fraction).round() as usize).clamp(1, n - 1) };
+        let take =
+            if n == 1 { 0 } else { ((n as f64 * fraction).round() as usize).clamp(1, n - 1) };
         off.extend_from_slice(&rows[..take]);
         rest.extend_from_slice(&rows[take..]);
     }
@@ -179,7 +177,8 @@ mod tests {
 
     fn toy() -> Dataset {
         let classes = ClassSet::new(["n", "a", "b"]).unwrap();
-        let labels: Vec<usize> = (0..20).map(|i| usize::from(i >= 10) + usize::from(i >= 19)).collect();
+        let labels: Vec<usize> =
+            (0..20).map(|i| usize::from(i >= 10) + usize::from(i >= 19)).collect();
         let features = Array2::from_shape_fn((20, 2), |(r, c)| (r * 2 + c) as f32);
         Dataset::new(features, labels, vec!["x".into(), "y".into()], classes).unwrap()
     }
@@ -188,7 +187,9 @@ mod tests {
     fn construction_checks_shapes_and_labels() {
         let classes = ClassSet::new(["n", "a"]).unwrap();
         let names = vec!["x".to_owned()];
-        assert!(Dataset::new(array![[1.0], [2.0]], vec![0], names.clone(), classes.clone()).is_err());
+        assert!(
+            Dataset::new(array![[1.0], [2.0]], vec![0], names.clone(), classes.clone()).is_err()
+        );
         assert!(Dataset::new(array![[1.0, 2.0]], vec![0], names.clone(), classes.clone()).is_err());
         assert_eq!(
             Dataset::new(array![[1.0]], vec![2], names, classes),

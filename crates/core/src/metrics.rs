@@ -119,7 +119,8 @@ impl ConfusionMatrix {
     /// Of the rows of any class but `normal`, the fraction flagged as some attack
     /// (not necessarily the right one).
     pub fn detection_rate(&self, normal: usize) -> f64 {
-        let attacks: u64 = (0..self.n_classes()).filter(|&c| c != normal).map(|c| self.support(c)).sum();
+        let attacks: u64 =
+            (0..self.n_classes()).filter(|&c| c != normal).map(|c| self.support(c)).sum();
         let missed: u64 =
             (0..self.n_classes()).filter(|&c| c != normal).map(|c| self.counts[c][normal]).sum();
         ratio(attacks - missed, attacks)
@@ -157,7 +158,10 @@ pub fn argmax_rows(scores: ArrayView2<'_, f32>) -> Vec<usize> {
         .map(|row| {
             row.iter()
                 .enumerate()
-                .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+                .fold(
+                    (0, f32::NEG_INFINITY),
+                    |best, (i, &v)| if v > best.1 { (i, v) } else { best },
+                )
                 .0
         })
         .collect()
@@ -167,7 +171,11 @@ pub fn argmax_rows(scores: ArrayView2<'_, f32>) -> Vec<usize> {
 /// over [0, 1]: sum over bins of (bin size / n) * |accuracy in bin - mean confidence in bin|.
 ///
 /// Returns 0 for empty input; labels must index columns of `probs`.
-pub fn expected_calibration_error(probs: ArrayView2<'_, f32>, labels: &[usize], n_bins: usize) -> f64 {
+pub fn expected_calibration_error(
+    probs: ArrayView2<'_, f32>,
+    labels: &[usize],
+    n_bins: usize,
+) -> f64 {
     if probs.nrows() == 0 || n_bins == 0 || check_probs(probs, labels).is_err() {
         return 0.0;
     }
@@ -185,10 +193,7 @@ pub fn expected_calibration_error(probs: ArrayView2<'_, f32>, labels: &[usize], 
         correct[bin] += f64::from(u8::from(predicted == label));
     }
     let n = probs.nrows() as f64;
-    (0..n_bins)
-        .filter(|&b| count[b] > 0)
-        .map(|b| (correct[b] - confidence[b]).abs() / n)
-        .sum()
+    (0..n_bins).filter(|&b| count[b] > 0).map(|b| (correct[b] - confidence[b]).abs() / n).sum()
 }
 
 /// ECE with the 15 bins used throughout vigil's reports.
