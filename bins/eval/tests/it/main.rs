@@ -337,3 +337,45 @@ fn simulate_rejects_a_difficulty_out_of_range() {
 fn classes_in_order() -> [&'static str; 7] {
     ["Normal", "DDoS/DoS", "Reconnaissance", "Brute Force", "Web Attack", "Malware/Botnet", "APT"]
 }
+
+/// The real CIC-IDS2017 sample (all BENIGN) relabelled by a rule on a real column, so that
+/// the CICFlowMeter path (padded headers, `Infinity`, dropped identifier columns) runs
+/// through the whole benchmark.
+#[test]
+fn benchmark_runs_on_cicflowmeter_csv() {
+    let sample = workspace(
+        "../shared/datasets/cic-ids2017/Friday-WorkingHours-Afternoon-DDos.pcap_ISCX_first299rows.csv",
+    );
+    let text = std::fs::read_to_string(&sample).expect("the CIC-IDS2017 sample in ../shared");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let duration_at = header.split(',').position(|h| h.trim() == "Flow Duration").unwrap();
+    let mut relabelled = format!("{header}\n");
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let duration: f64 = fields[duration_at].trim().parse().unwrap();
+        let label = if duration > 100_000.0 { "DDoS" } else { "BENIGN" };
+        writeln!(relabelled, "{},{label}", fields[..fields.len() - 1].join(",")).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (train, json) = (dir.path().join("cic.csv"), dir.path().join("r.json"));
+    std::fs::write(&train, relabelled).unwrap();
+    let output = eval(&[
+        "benchmark",
+        "--dataset",
+        "cic-ids2017",
+        "--train",
+        train.to_str().unwrap(),
+        "--model",
+        "trees",
+        "--pipeline",
+        "thresholds",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["classes"], serde_json::json!(["BENIGN", "DDoS"]));
+    assert!(report["best"]["accuracy"].as_f64().unwrap() > 0.9, "{}", report["best"]);
+}
