@@ -1,0 +1,230 @@
+//! Scoring champion and challenger on the holdout, and the promotion gate.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use vigil_core::Dataset;
+use vigil_core::metrics::ConfusionMatrix;
+use vigil_model::Artifact;
+
+use crate::{GatePolicy, Result};
+
+/// One class's scores on the holdout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassScore {
+    /// The class name.
+    pub class: String,
+    /// Holdout rows of the class.
+    pub support: u64,
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+}
+
+/// A model's scores on the holdout (its full decision: calibrated probabilities through its
+/// thresholds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// The registry version, if registered.
+    pub version: Option<String>,
+    /// Holdout rows.
+    pub rows: u64,
+    /// Accuracy.
+    pub accuracy: f64,
+    /// Macro-F1 over the classes present.
+    pub macro_f1: f64,
+    /// Support-weighted F1.
+    pub weighted_f1: f64,
+    /// Share of normal rows flagged as an attack.
+    pub false_positive_rate: f64,
+    /// Per class, in class order.
+    pub per_class: Vec<ClassScore>,
+}
+
+/// Scores `artifact` on `holdout`.
+pub fn evaluate(
+    artifact: &Artifact,
+    holdout: &Dataset,
+    version: Option<String>,
+) -> Result<Evaluation> {
+    let predicted = artifact.predict(holdout.features())?;
+    let k = holdout.classes().len();
+    let cm = ConfusionMatrix::new(k, holdout.labels(), &predicted)?;
+    let per_class = (0..k)
+        .map(|c| ClassScore {
+            class: holdout.classes().name(c).unwrap_or("?").to_owned(),
+            support: cm.support(c),
+            precision: cm.precision(c),
+            recall: cm.recall(c),
+            f1: cm.f1(c),
+        })
+        .collect();
+    Ok(Evaluation {
+        version,
+        rows: cm.total(),
+        accuracy: cm.accuracy(),
+        macro_f1: cm.macro_f1(),
+        weighted_f1: cm.weighted_f1(),
+        false_positive_rate: cm.false_positive_rate(0),
+        per_class,
+    })
+}
+
+/// The gate's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateDecision {
+    /// The challenger met every rule (or there was no champion to beat).
+    pub passed: bool,
+    /// `force` was set; the challenger is promoted whatever `passed` says.
+    pub forced: bool,
+    /// Whether the challenger is promoted (`passed || forced`).
+    pub promote: bool,
+    /// Challenger minus champion macro-F1, if there is a comparable champion.
+    pub macro_f1_gain: Option<f64>,
+    /// The largest recall drop among gated classes, with the class.
+    pub worst_recall_drop: Option<(String, f64)>,
+    /// Every rule that failed, in words with the numbers.
+    pub failures: Vec<String>,
+    /// One line: the decision and its numbers (the audit log's reason).
+    pub summary: String,
+}
+
+/// Applies `policy`: macro-F1 must gain at least `min_macro_f1_gain` and no class with at
+/// least `min_class_support` holdout rows may lose more than `max_recall_drop` recall. No
+/// comparable champion (`champion` is `None`, e.g. a first model) passes unless `blocker`
+/// says why the champion could not be scored, which fails.
+pub fn gate(
+    policy: &GatePolicy,
+    challenger: &Evaluation,
+    champion: Option<&Evaluation>,
+    blocker: Option<&str>,
+    force: bool,
+) -> GateDecision {
+    let mut failures = Vec::new();
+    let mut macro_f1_gain = None;
+    let mut worst: Option<(String, f64)> = None;
+    let summary;
+    if let Some(champ) = champion {
+        let gain = challenger.macro_f1 - champ.macro_f1;
+        macro_f1_gain = Some(gain);
+        let mut text = format!(
+            "macro-F1 {:.4} -> {:.4} ({:+.1} points, needs {:+.1})",
+            champ.macro_f1,
+            challenger.macro_f1,
+            gain * 100.0,
+            policy.min_macro_f1_gain * 100.0
+        );
+        if gain < policy.min_macro_f1_gain - 1e-12 {
+            failures.push(format!(
+                "macro-F1 gain {:+.2} points < {:+.2}",
+                gain * 100.0,
+                policy.min_macro_f1_gain * 100.0
+            ));
+        }
+        for (old, new) in champ.per_class.iter().zip(&challenger.per_class) {
+            if new.support < policy.min_class_support {
+                continue;
+            }
+            let drop = old.recall - new.recall;
+            if worst.as_ref().is_none_or(|(_, w)| drop > *w) {
+                worst = Some((new.class.clone(), drop));
+            }
+            if drop > policy.max_recall_drop + 1e-12 {
+                failures.push(format!(
+                    "recall of {} fell {:.2} points ({:.4} -> {:.4}) > {:.2}",
+                    new.class,
+                    drop * 100.0,
+                    old.recall,
+                    new.recall,
+                    policy.max_recall_drop * 100.0
+                ));
+            }
+        }
+        if let Some((class, drop)) = &worst {
+            let _ = write!(
+                text,
+                "; largest recall drop {:.1} points ({class}, allowed {:.1})",
+                drop * 100.0,
+                policy.max_recall_drop * 100.0
+            );
+        }
+        summary = text;
+    } else if let Some(why) = blocker {
+        failures.push(format!("the champion could not be scored: {why}"));
+        summary = format!("champion not comparable ({why})");
+    } else {
+        summary = format!("no champion; challenger macro-F1 {:.4}", challenger.macro_f1);
+    }
+    let passed = failures.is_empty();
+    let verdict = match (passed, force) {
+        (true, _) => "gate passed".to_owned(),
+        (false, true) => format!("FORCED although the gate failed ({})", failures.join("; ")),
+        (false, false) => format!("gate failed ({})", failures.join("; ")),
+    };
+    GateDecision {
+        passed,
+        forced: force,
+        promote: passed || force,
+        macro_f1_gain,
+        worst_recall_drop: worst,
+        failures,
+        summary: format!("{verdict}: {summary}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(macro_f1: f64, recalls: &[(f64, u64)]) -> Evaluation {
+        Evaluation {
+            version: None,
+            rows: 100,
+            accuracy: 0.0,
+            macro_f1,
+            weighted_f1: 0.0,
+            false_positive_rate: 0.0,
+            per_class: recalls
+                .iter()
+                .enumerate()
+                .map(|(i, &(recall, support))| ClassScore {
+                    class: format!("c{i}"),
+                    support,
+                    precision: 0.0,
+                    recall,
+                    f1: 0.0,
+                })
+                .collect(),
+        }
+    }
+
+    fn check(challenger: &Evaluation, champion: Option<&Evaluation>, expected_failures: &[&str]) {
+        let decision = gate(&GatePolicy::default(), challenger, champion, None, false);
+        assert_eq!(decision.passed, expected_failures.is_empty(), "{}", decision.summary);
+        assert_eq!(decision.failures.len(), expected_failures.len(), "{:?}", decision.failures);
+        for (got, want) in decision.failures.iter().zip(expected_failures) {
+            assert!(got.contains(want), "{got} lacks {want}");
+        }
+    }
+
+    #[test]
+    fn gate_rules() {
+        let champ = eval(0.80, &[(0.90, 50), (0.80, 50), (0.50, 3)]);
+        check(&eval(0.81, &[(0.90, 50), (0.80, 50), (0.50, 3)]), Some(&champ), &[]);
+        check(&eval(0.8099, &[(0.90, 50), (0.80, 50), (0.5, 3)]), Some(&champ), &["macro-F1 gain"]);
+        // Exactly five points down is allowed; more is not.
+        check(&eval(0.85, &[(0.85, 50), (0.80, 50), (0.5, 3)]), Some(&champ), &[]);
+        check(&eval(0.85, &[(0.849, 50), (0.80, 50), (0.5, 3)]), Some(&champ), &["recall of c0"]);
+        // A class below the support floor is not gated.
+        check(&eval(0.85, &[(0.90, 50), (0.80, 50), (0.0, 3)]), Some(&champ), &[]);
+        check(&eval(0.10, &[]), None, &[]);
+        let blocked = gate(&GatePolicy::default(), &eval(0.9, &[]), None, Some("schema v0"), false);
+        assert!(!blocked.passed && !blocked.promote, "{}", blocked.summary);
+        let forced = gate(&GatePolicy::default(), &eval(0.5, &[]), Some(&champ), None, true);
+        assert!(!forced.passed && forced.promote);
+        assert!(forced.summary.starts_with("FORCED"), "{}", forced.summary);
+    }
+}
