@@ -6,7 +6,7 @@ use vigil_core::{ClassSet, Standardizer};
 use vigil_loss::softmax;
 use vigil_thresholds::Thresholds;
 
-use crate::{Classifier, GradientBoosting, Mlp, ModelError, RandomForest, Result};
+use crate::{Classifier, GradientBoosting, Linear, Mlp, ModelError, RandomForest, Result};
 
 /// Bumped whenever the serialised layout of [`Artifact`] changes; loading another format
 /// is an error, never a best-effort decode.
@@ -24,15 +24,18 @@ pub enum Model {
     Gbdt(GradientBoosting),
     /// Random forest.
     Forest(RandomForest),
+    /// The linear baseline (logistic regression).
+    Linear(Linear),
 }
 
 impl Model {
-    /// Short name for reports: `mlp`, `gbdt`, `forest`.
+    /// Short name for reports: `mlp`, `gbdt`, `forest`, `linear`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Mlp(_) => "mlp",
             Self::Gbdt(_) => "gbdt",
             Self::Forest(_) => "forest",
+            Self::Linear(_) => "linear",
         }
     }
 
@@ -41,6 +44,7 @@ impl Model {
             Self::Mlp(m) => m,
             Self::Gbdt(m) => m,
             Self::Forest(m) => m,
+            Self::Linear(m) => m,
         }
     }
 }

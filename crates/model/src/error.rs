@@ -86,6 +86,13 @@ pub enum ModelError {
         /// The 1-based epoch in which it happened.
         epoch: usize,
     },
+    /// An external solver (smartcore's logistic regression) failed or returned non-finite
+    /// coefficients.
+    #[error("solver failed: {reason}")]
+    Solver {
+        /// What the solver reported.
+        reason: String,
+    },
     /// A deserialised model is internally inconsistent (a corrupted or hand-edited file).
     #[error("corrupt model: {reason}")]
     Corrupt {

@@ -12,6 +12,9 @@
 //!   (hidden `[256, 128, 64]`, dropout) trained with AdamW on any vigil-loss `Loss`, early
 //!   stopping on the validation loss with the best epoch's weights restored
 //!   ([`TrainingHistory`]); expects standardised input.
+//! - [`Linear`] ([`LinearParams`] -> `check()` -> [`ValidLinearParams`]): the linear
+//!   baseline, L2 multinomial logistic regression fitted by smartcore's L-BFGS and stored as
+//!   plain coefficients (`logits = x · Wᵀ + b`); no sample weights.
 //! - [`Artifact`]: standardiser + [`Model`] + temperature + thresholds + feature schema and
 //!   class set, in one versioned bincode file ([`Artifact::to_bytes`], [`Artifact::from_bytes`]).
 //! - [`pipeline::train`]: the recipe shared by evaluation and retraining: standardise, balance
@@ -51,6 +54,7 @@
 mod artifact;
 mod classifier;
 mod error;
+mod linear;
 mod mlp;
 pub mod pipeline;
 mod trees;
@@ -58,6 +62,7 @@ mod trees;
 pub use artifact::{ARTIFACT_FORMAT, Artifact, FeatureSchema, Model};
 pub use classifier::{Classifier, Fit};
 pub use error::{ModelError, Result};
+pub use linear::{Linear, LinearParams, ValidLinearParams};
 pub use mlp::{EpochStats, Mlp, MlpParams, TrainingHistory, ValidMlpParams};
 pub use trees::{
     ForestParams, GbdtParams, GradientBoosting, RandomForest, ValidForestParams, ValidGbdtParams,

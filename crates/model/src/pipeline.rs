@@ -10,7 +10,9 @@ use vigil_loss::{Loss, Recommendation, TemperatureFit, fit_temperature, recommen
 use vigil_thresholds::{ThresholdParams, Thresholds};
 
 use crate::artifact::{Artifact, FeatureSchema, Model};
-use crate::{Classifier, Fit, ForestParams, GbdtParams, MlpParams, ModelError, Result};
+use crate::{
+    Classifier, Fit, ForestParams, GbdtParams, LinearParams, MlpParams, ModelError, Result,
+};
 
 /// Which model to fit, with its hyper-parameters (the loss is set by the pipeline).
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +25,10 @@ pub enum ModelSpec {
     Gbdt(GbdtParams),
     /// Random forest; class weights become sample weights as for [`ModelSpec::Gbdt`].
     Forest(ForestParams),
+    /// The linear baseline (smartcore logistic regression). It has no sample weights, so
+    /// it always trains on plain cross-entropy: a weighted or focal loss is ignored (balance
+    /// the training split instead).
+    Linear(LinearParams),
 }
 
 /// How to choose the training loss.
@@ -217,5 +223,7 @@ fn fit_model(
             let weights = row_weights(loss, train.labels());
             Model::Forest(params.check()?.fit_weighted(train, weights.as_deref(), None)?)
         }
+        // No sample weights in smartcore: the loss is ignored (see `ModelSpec::Linear`).
+        ModelSpec::Linear(params) => Model::Linear(params.check()?.fit(train)?),
     })
 }

@@ -88,6 +88,7 @@ impl RetrainConfig {
             ModelSpec::Gbdt(p) => p.check().map(drop),
             ModelSpec::Forest(p) => p.check().map(drop),
             ModelSpec::Mlp(p) => p.check().map(drop),
+            ModelSpec::Linear(p) => p.check().map(drop),
         };
         checked.map_err(|e| invalid("model", self.model.name(), &e.to_string()))
     }

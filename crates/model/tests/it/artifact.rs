@@ -4,7 +4,9 @@
 use vigil_balance::{BalanceParams, Method, MethodChoice};
 use vigil_core::Dataset;
 use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams, train};
-use vigil_model::{ARTIFACT_FORMAT, Artifact, ForestParams, GbdtParams, MlpParams, ModelError};
+use vigil_model::{
+    ARTIFACT_FORMAT, Artifact, ForestParams, GbdtParams, LinearParams, MlpParams, ModelError,
+};
 use vigil_thresholds::ThresholdParams;
 
 use ndarray::Array2;
@@ -25,11 +27,12 @@ fn recipe(model: ModelSpec) -> PipelineParams {
     }
 }
 
-fn specs() -> [ModelSpec; 3] {
+fn specs() -> [ModelSpec; 4] {
     [
         ModelSpec::Mlp(MlpParams::new().hidden([16, 8]).max_epochs(15).seed(3)),
         ModelSpec::Gbdt(GbdtParams::new().max_rounds(30).seed(3)),
         ModelSpec::Forest(ForestParams::new().n_trees(10).seed(3)),
+        ModelSpec::Linear(LinearParams::new()),
     ]
 }
 
