@@ -1,0 +1,180 @@
+//! Cache-aware feature extraction for entity windows, reporting where each vector came from.
+//!
+//! [`vigil_store::extract_many`] does the work (one batched cache read, the misses computed
+//! in parallel, one batched write). It reports only totals, and a verdict must say whether
+//! *its* features came from the cache, so the cache is wrapped in [`Observed`], which
+//! remembers the outcome of each lookup of the batch read.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use vigil_features::{Event, FeatureVector, SCHEMA_VERSION, extract_with};
+use vigil_store::{
+    CacheStats, Entity, EntityKey, FeatureCache, FeatureValue, Freshness, Lookup, Scope,
+    StaleReason,
+};
+
+/// Where a verdict's feature vector came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Source {
+    /// A fresh value from the feature cache.
+    Cache,
+    /// Computed from the entity's window (the cache had none, or a stale one).
+    Computed,
+    /// Given in the request.
+    Request,
+}
+
+/// The feature part of a verdict.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Provenance {
+    /// Where the vector came from.
+    pub(crate) source: Source,
+    /// True when the cache held a value for this entity that was stale (so it was
+    /// recomputed, not served).
+    pub(crate) stale: bool,
+    /// Why the cached value was stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stale_reason: Option<&'static str>,
+    /// The as-of time of the vector (the window's newest event), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) as_of: Option<String>,
+}
+
+impl Provenance {
+    pub(crate) fn request() -> Self {
+        Self { source: Source::Request, stale: false, stale_reason: None, as_of: None }
+    }
+
+    pub(crate) fn computed() -> Self {
+        Self { source: Source::Computed, ..Self::request() }
+    }
+}
+
+/// One window to extract features for.
+pub(crate) struct WindowInput {
+    pub(crate) ip: IpAddr,
+    pub(crate) events: Arc<Vec<Event>>,
+    pub(crate) as_of_us: i64,
+}
+
+/// Kind of a lookup, as observed.
+#[derive(Debug, Clone, Copy)]
+enum Seen {
+    Hit,
+    Stale(StaleReason),
+    Miss,
+}
+
+/// A cache that remembers the outcomes of its `get_many` calls (one per batch here).
+struct Observed<'a, C> {
+    inner: &'a C,
+    seen: Mutex<Vec<Seen>>,
+}
+
+impl<C: FeatureCache> FeatureCache for Observed<'_, C> {
+    async fn get(&self, key: &EntityKey, newest_event: Timestamp) -> Lookup {
+        self.inner.get(key, newest_event).await
+    }
+
+    async fn get_many(&self, requests: &[(&EntityKey, Timestamp)]) -> Vec<Lookup> {
+        let lookups = self.inner.get_many(requests).await;
+        let seen = lookups
+            .iter()
+            .map(|l| match l {
+                Lookup::Hit(_) => Seen::Hit,
+                Lookup::Stale { reason, .. } => Seen::Stale(*reason),
+                Lookup::Miss => Seen::Miss,
+            })
+            .collect();
+        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = seen;
+        lookups
+    }
+
+    async fn put(&self, key: &EntityKey, value: Arc<FeatureValue>) -> bool {
+        self.inner.put(key, value).await
+    }
+
+    async fn put_many(&self, entries: &[(&EntityKey, Arc<FeatureValue>)]) -> usize {
+        self.inner.put_many(entries).await
+    }
+
+    async fn invalidate(&self, key: &EntityKey) -> vigil_store::Result<bool> {
+        self.inner.invalidate(key).await
+    }
+
+    async fn invalidate_all(&self, scope: &Scope) -> vigil_store::Result<u64> {
+        self.inner.invalidate_all(scope).await
+    }
+
+    fn stats(&self) -> CacheStats {
+        self.inner.stats()
+    }
+
+    fn freshness(&self) -> Freshness {
+        self.inner.freshness()
+    }
+}
+
+fn timestamp(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::MIN)
+}
+
+/// The features of every window (in order) and where each came from.
+///
+/// A cached value is used only when it is a fresh hit *and* decodes into a valid vector of
+/// this schema; anything else is recomputed here (never an error).
+pub(crate) async fn extract_windows<C: FeatureCache>(
+    cache: &C,
+    windows: Vec<WindowInput>,
+    feeds: &vigil_features::Feeds,
+) -> Vec<(FeatureVector, Provenance)> {
+    let entities: Vec<Entity<WindowInput>> = windows
+        .into_iter()
+        .map(|w| {
+            // The schema version and "ip" are valid key names, and an address's text is a
+            // valid entity id (1 to 39 characters, no control characters).
+            let key = EntityKey::ip(SCHEMA_VERSION, w.ip).expect("an IP address is a valid key");
+            Entity { key, newest_event: timestamp(w.as_of_us), data: w }
+        })
+        .collect();
+    let observed = Observed { inner: cache, seen: Mutex::new(Vec::new()) };
+    let compute = |e: &Entity<WindowInput>| extract_with(&e.data.events, feeds).as_slice().to_vec();
+    let extracted = vigil_store::extract_many(&observed, &entities, compute).await;
+    let seen = observed.seen.into_inner().unwrap_or_else(PoisonError::into_inner);
+    entities
+        .iter()
+        .zip(extracted.values)
+        .enumerate()
+        .map(|(i, (entity, value))| {
+            let seen = seen.get(i).copied().unwrap_or(Seen::Miss);
+            let (vector, source) = match FeatureVector::from_slice(value.values()) {
+                Ok(v) if matches!(seen, Seen::Hit) => (v, Source::Cache),
+                Ok(v) => (v, Source::Computed),
+                // A cached value of the wrong width or with a non-finite value.
+                Err(_) => (extract_with(&entity.data.events, feeds), Source::Computed),
+            };
+            metrics::counter!("vigil_feature_lookups_total", "result" => match seen {
+                Seen::Hit => "hit",
+                Seen::Stale(_) => "stale",
+                Seen::Miss => "miss",
+            })
+            .increment(1);
+            let stale_reason = match seen {
+                Seen::Stale(StaleReason::BehindEvents) => Some("behind_events"),
+                Seen::Stale(StaleReason::Expired) => Some("expired"),
+                _ => None,
+            };
+            let provenance = Provenance {
+                source,
+                stale: stale_reason.is_some(),
+                stale_reason,
+                as_of: entity.data.events.last().map(|e| e.timestamp.to_string()),
+            };
+            (vector, provenance)
+        })
+        .collect()
+}

@@ -1,0 +1,224 @@
+//! The binary end to end: start on a free port with no champion, bootstrap, ingest a real
+//! Cowrie log slice, post feedback and find it in SQLite, hot-reload a promoted model,
+//! shut down gracefully on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use vigil_registry::{NewVersion, Registry};
+
+use crate::support::{cowrie_slice, tiny_artifact};
+
+/// The child process, killed if the test fails before it is shut down.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns status and body.
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status code");
+    (status, body.to_owned())
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(dir: &Path) -> Server {
+    let port = free_port();
+    let var = dir.join("var");
+    let config = format!(
+        "listen = \"127.0.0.1:{port}\"\ndatabase = \"{db}\"\nregistry = \"{reg}\"\nreload_interval_ms = 200\n\
+         [limits]\nheader_timeout_ms = 500\n[bootstrap]\nbase_events = \"{base}\"\nentities = 1500\n",
+        db = var.join("vigil.db").display(),
+        reg = var.join("registry").display(),
+        base = var.join("base-events.jsonl").display(),
+    );
+    std::fs::write(dir.join("vigil.toml"), config).unwrap();
+    let log = std::fs::File::create(dir.join("server.log")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .args(["--config", "vigil.toml"])
+        .current_dir(dir)
+        .env_remove("VIGIL_ADMIN_TOKENS")
+        .env_remove("VIGIL_REDIS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    Server { child, port }
+}
+
+#[test]
+fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = || std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+    let started = Instant::now();
+    let mut server = start(dir.path());
+    let port = server.port;
+    // Ready means bootstrapped and listening.
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("the server exited with {status}:\n{}", log());
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && http(port, "GET", "/readyz", None, "").0 == 200
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "not ready within a minute:\n{}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, body) = http(port, "GET", "/v1/model", None, "");
+    let model = json_of(&body);
+    assert_eq!(model["version"], "v1", "{model}");
+    assert!(log().contains("bootstrap done: v1 from 1500 simulated entities"), "{}", log());
+
+    // A real Cowrie log slice: one verdict per source address.
+    let slice = cowrie_slice(400);
+    let (status, body) = http(port, "POST", "/v1/events?format=cowrie", None, &slice);
+    assert_eq!(status, 200, "{body}");
+    let batch = json_of(&body);
+    let accepted = batch["accepted"].as_u64().unwrap();
+    let rejected = batch["rejected"].as_array().unwrap().len() as u64;
+    assert_eq!(accepted + rejected, 400, "{batch}");
+    assert!(accepted >= 390, "{batch}");
+    let verdicts = batch["verdicts"].as_array().unwrap();
+    let sources: std::collections::BTreeSet<String> = slice
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["src_ip"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(verdicts.len(), sources.len());
+    for v in verdicts {
+        assert_eq!(v["model_version"], "v1");
+        assert!(sources.contains(v["entity"].as_str().unwrap()));
+    }
+
+    // A client that never finishes its headers is cut off after header_timeout_ms.
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.write_all(b"POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let cut = Instant::now();
+    let mut buf = [0u8; 256];
+    match slow.read(&mut buf) {
+        Ok(n) => assert!(n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408")),
+        Err(e) => assert_ne!(e.kind(), std::io::ErrorKind::WouldBlock, "still open after 10 s"),
+    }
+    assert!(cut.elapsed() < Duration::from_secs(5), "cut after {:?}", cut.elapsed());
+
+    // Feedback on one verdict, with the generated admin token.
+    let token = std::fs::read_to_string(dir.path().join("var/admin.token")).unwrap();
+    let token = token.trim();
+    let verdict = &verdicts[0];
+    let predicted = verdict["class"].as_str().unwrap();
+    let correct = if predicted == "Brute Force" { "Malware/Botnet" } else { "Brute Force" };
+    let feedback = json!({
+        "prediction_id": verdict["prediction_id"], "verdict": "OVERRIDE",
+        "correct_label": correct, "source": "analyst",
+    });
+    let (status, body) = http(port, "POST", "/v1/feedback", None, &feedback.to_string());
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = http(port, "POST", "/v1/feedback", Some(token), &feedback.to_string());
+    assert_eq!(status, 201, "{body}");
+    let sample_id = json_of(&body)["sample_id"].as_i64().unwrap();
+    // On disk: read it with SQLite directly.
+    let db = rusqlite::Connection::open_with_flags(
+        dir.path().join("var/vigil.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let row: (String, String, String, Option<String>, bool, i64) = db
+        .query_row(
+            "SELECT entity, ml_prediction, council_verdict, correct_label, was_override, length(features) \
+             FROM samples WHERE id = ?1",
+            [sample_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        row,
+        (
+            verdict["entity"].as_str().unwrap().to_owned(),
+            predicted.to_owned(),
+            "OVERRIDE".to_owned(),
+            Some(correct.to_owned()),
+            true,
+            400
+        )
+    );
+    let (_, body) = http(port, "GET", "/v1/learning/status", Some(token), "");
+    assert_eq!(json_of(&body)["pending_samples"], 1, "{body}");
+
+    // The worker's part, played here: register and promote a new version; the server
+    // picks it up.
+    {
+        let registry = Registry::open(dir.path().join("var/registry")).unwrap();
+        let artifact = tiny_artifact(5);
+        let info = NewVersion::for_artifact(&artifact, json!({}), json!({}), Some("v1".into()));
+        let manifest = registry.register(&artifact.to_bytes().unwrap(), info).unwrap();
+        registry.promote(&manifest.version, "e2e test").unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, body) = http(port, "GET", "/v1/model", None, "");
+        if json_of(&body)["version"] == "v2" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "v2 not loaded:\n{}", log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, body) = http(port, "GET", "/metrics", None, "");
+    assert!(body.contains("vigil_feedback_total{verdict=\"OVERRIDE\"} 1"), "{body}");
+    assert!(body.contains("vigil_model_info{version=\"v2\"} 1"), "{body}");
+
+    // SIGTERM: a graceful exit with status 0.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}:\n{}", log());
+    assert!(log().contains("SIGTERM: finishing in-flight requests"), "{}", log());
+}
