@@ -128,3 +128,30 @@ pub(crate) fn body_error(e: &axum::extract::rejection::BytesRejection, limit: us
         ApiError::bad_request("invalid_body", format!("cannot read the request body: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_500_keeps_its_detail_in_the_log() {
+        let response =
+            ApiError::internal("reading the store", &"disk /secret/path failed").into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        assert_eq!(&body[..], br#"{"error":"internal server error","code":"internal"}"#);
+    }
+
+    #[tokio::test]
+    async fn a_4xx_names_the_problem() {
+        let response = ApiError::invalid("invalid_features", "feature x is not finite: NaN")
+            .with_details(serde_json::json!({ "at": 3 }))
+            .into_response();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "feature x is not finite: NaN");
+        assert_eq!(json["code"], "invalid_features");
+        assert_eq!(json["details"]["at"], 3);
+    }
+}

@@ -69,7 +69,7 @@ enum Seen {
     Miss,
 }
 
-/// A cache that remembers the outcomes of its `get_many` calls (one per batch here).
+/// A cache that remembers the outcome of every lookup of its `get_many` calls, in order.
 struct Observed<'a, C> {
     inner: &'a C,
     seen: Mutex<Vec<Seen>>,
@@ -82,15 +82,14 @@ impl<C: FeatureCache> FeatureCache for Observed<'_, C> {
 
     async fn get_many(&self, requests: &[(&EntityKey, Timestamp)]) -> Vec<Lookup> {
         let lookups = self.inner.get_many(requests).await;
-        let seen = lookups
-            .iter()
-            .map(|l| match l {
+        // Appended, so that a batch read in several calls keeps its order.
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).extend(lookups.iter().map(|l| {
+            match l {
                 Lookup::Hit(_) => Seen::Hit,
                 Lookup::Stale { reason, .. } => Seen::Stale(*reason),
                 Lookup::Miss => Seen::Miss,
-            })
-            .collect();
-        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = seen;
+            }
+        }));
         lookups
     }
 

@@ -671,3 +671,18 @@ fn the_docs_name_every_route() {
         assert!(api.contains(key), "API.md lacks the config key {key}");
     }
 }
+
+#[tokio::test]
+async fn a_request_that_never_finishes_its_body_times_out() {
+    let s = server_with(|c| c.limits.request_timeout_ms = 200, true);
+    let body = axum::body::Body::from_stream(futures::stream::pending::<
+        Result<Vec<u8>, std::io::Error>,
+    >());
+    let started = std::time::Instant::now();
+    let r = post(&s.app, "/v1/events", None, body).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Counted like any other request.
+    let text = get(&s.app, "/metrics", None).await.json.as_str().unwrap().to_owned();
+    assert!(text.contains("route=\"/v1/events\",method=\"POST\",status=\"408\""), "{text}");
+}
