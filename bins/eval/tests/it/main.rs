@@ -172,22 +172,7 @@ fn benchmark_without_test_file_says_it_carved_one() {
     let dir = tempfile::tempdir().unwrap();
     let (train, json) = (dir.path().join("train.csv"), dir.path().join("r.json"));
     three_class_csv(&train, 1000, 1);
-    let output = eval(&[
-        "benchmark",
-        "--dataset",
-        "csv",
-        "--train",
-        train.to_str().unwrap(),
-        "--model",
-        "trees",
-        "--pipeline",
-        "thresholds",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = trees_thresholds_report("csv", &train, &json);
     assert!(report["test_source"].as_str().unwrap().contains("carved from --train"));
     assert_eq!(report["n_test"], 200);
     assert_eq!(report["rows"].as_array().unwrap().len(), 1);
@@ -360,10 +345,22 @@ fn benchmark_runs_on_cicflowmeter_csv() {
     let dir = tempfile::tempdir().unwrap();
     let (train, json) = (dir.path().join("cic.csv"), dir.path().join("r.json"));
     std::fs::write(&train, relabelled).unwrap();
+    let report = trees_thresholds_report("cic-ids2017", &train, &json);
+    assert_eq!(report["classes"], serde_json::json!(["BENIGN", "DDoS"]));
+    assert!(report["best"]["accuracy"].as_f64().unwrap() > 0.9, "{}", report["best"]);
+}
+
+/// Runs `benchmark --model trees --pipeline thresholds` on `train`, expects success, and
+/// returns the JSON report written to `json`.
+fn trees_thresholds_report(
+    dataset: &str,
+    train: &std::path::Path,
+    json: &std::path::Path,
+) -> serde_json::Value {
     let output = eval(&[
         "benchmark",
         "--dataset",
-        "cic-ids2017",
+        dataset,
         "--train",
         train.to_str().unwrap(),
         "--model",
@@ -374,8 +371,5 @@ fn benchmark_runs_on_cicflowmeter_csv() {
         json.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(report["classes"], serde_json::json!(["BENIGN", "DDoS"]));
-    assert!(report["best"]["accuracy"].as_f64().unwrap() > 0.9, "{}", report["best"]);
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
 }
