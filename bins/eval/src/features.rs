@@ -1,5 +1,7 @@
 //! `vigil-eval features`: parse an event log, group it by source address and write one row
-//! of the 100 schema-v1 features per entity (plus the label when the input carries one).
+//! of the 100 schema-v1 features per entity (plus the label when the input carries one):
+//! per source, exactly the vector the engine holds after ingesting the same log, under the
+//! window policy and feeds of the shared configuration (`--config`) plus any `--feed`.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -10,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use vigil_core::ClassSet;
 use vigil_datasets::simulate::{SourceLabels, read_labels_file};
-use vigil_features::{FeedKind, Format, Intel, SCHEMA_VERSION, feature_names};
+use vigil_features::{Featurizer, FeedKind, Format, SCHEMA_VERSION, feature_names};
 
 use crate::Outcome;
 
@@ -32,6 +34,10 @@ pub(crate) struct Args {
     /// feeds the threat-intel features take their "not listed" values.
     #[arg(long = "feed", value_name = "KIND=PATH", value_parser = parse_feed)]
     feeds: Vec<(FeedKind, PathBuf)>,
+    /// The shared configuration file (server and worker): its `[windows]` policy and
+    /// `[intel]` feeds are used, as serving uses them. Default: the embedded defaults.
+    #[arg(long, env = "VIGIL_CONFIG")]
+    config: Option<PathBuf>,
     /// How many rejected records to show.
     #[arg(long, default_value_t = 5)]
     show_rejected: usize,
@@ -51,7 +57,12 @@ fn parse_feed(s: &str) -> Result<(FeedKind, PathBuf), String> {
 pub(crate) fn run(args: &Args) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let clock = Instant::now();
-    let intel = Intel::new();
+    let config = match &args.config {
+        Some(path) => vigil_engine::Config::from_file(path)?,
+        None => vigil_engine::Config::default(),
+    };
+    config.check()?;
+    let intel = config.intel.load()?;
     for (kind, path) in &args.feeds {
         intel
             .load(*kind, path)
@@ -89,8 +100,10 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
     };
     let label_seconds = clock.elapsed().as_secs_f64();
 
+    // The windows the engine would hold after ingesting the log (the one window policy).
     let clock = Instant::now();
-    let windows = vigil_features::group_by_source(parsed.events);
+    let featurizer = Featurizer::new(config.windows.policy(), intel.snapshot());
+    let windows = featurizer.windows(parsed.events);
     let group_seconds = clock.elapsed().as_secs_f64();
 
     let classes = ClassSet::threat();
@@ -118,11 +131,8 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
     }
 
     let clock = Instant::now();
-    let feeds = intel.snapshot();
-    let rows: Vec<(IpAddr, vigil_features::FeatureVector)> = windows
-        .iter()
-        .map(|(ip, window)| (*ip, vigil_features::extract_with(window, &feeds)))
-        .collect();
+    let rows: Vec<(IpAddr, vigil_features::FeatureVector)> =
+        windows.iter().map(|(ip, window)| (*ip, featurizer.extract(window))).collect();
     let extract_seconds = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
@@ -153,9 +163,10 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
 
     writeln!(
         out,
-        "wrote {} entities x {} features (schema {SCHEMA_VERSION}){} to {}",
+        "wrote {} entities x {} features (schema {SCHEMA_VERSION}, featurizer {}){} to {}",
         rows.len(),
         feature_names().len(),
+        featurizer.version(),
         if labelled { " + label" } else { "" },
         args.out.display()
     )?;

@@ -16,8 +16,9 @@ use axum::http::{Request, header};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use vigil_engine::{Config, LoadedModel};
 use vigil_registry::RegistryReader;
-use vigil_server::{AppState, Config, LoadedModel, app, bootstrap_registry, build_state};
+use vigil_server::{AppState, app, build_state};
 
 /// The events of the busiest source in the first 4000 lines of a real Cowrie log, or
 /// synthetic login failures if the data set is absent.
@@ -46,18 +47,19 @@ fn setup(runtime: &tokio::runtime::Runtime, dir: &Path) -> AppState {
         registry: dir.join("registry"),
         ..Config::default()
     };
-    config.bootstrap.base_events = dir.join("base-events.jsonl");
-    config.bootstrap.entities = 1500;
-    config.auth.admin_tokens = vec!["bench-admin-token-0123456789".into()];
-    bootstrap_registry(&config).expect("bootstrap");
+    config.learning.base = dir.join("base-events.jsonl");
+    config.learning.reports = dir.join("reports");
+    config.learning.bootstrap.entities = 1500;
+    config.server.auth.admin_tokens = vec!["bench-admin-token-0123456789".into()];
     let state = runtime.block_on(build_state(config)).expect("state");
+    runtime.block_on(state.engine().prepare()).expect("bootstrap");
     let (manifest, bytes) = RegistryReader::open(dir.join("registry"))
         .and_then(|r| r.load_champion())
         .expect("registry")
         .expect("a champion");
     let model =
         LoadedModel::from_bytes(manifest.version.clone(), json!({}), &bytes).expect("model");
-    state.set_model(model);
+    state.engine().set_model(model);
     state
 }
 

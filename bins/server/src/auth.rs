@@ -15,11 +15,8 @@ use rand::RngExt;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
-use crate::config::AuthConfig;
 use crate::error::ApiError;
-
-/// Configured tokens must have at least this many characters.
-pub(crate) const MIN_TOKEN_LEN: usize = 16;
+use vigil_engine::{AuthConfig, MIN_TOKEN_LEN};
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

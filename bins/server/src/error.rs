@@ -109,6 +109,33 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<vigil_engine::EngineError> for ApiError {
+    /// The engine's refusals keep their message; its failures become a fixed 500.
+    fn from(e: vigil_engine::EngineError) -> Self {
+        use vigil_engine::EngineError as E;
+        let text = e.to_string();
+        match e {
+            E::NoModel => Self::unavailable(
+                "no_model",
+                "no model is loaded yet; retry when /readyz reports ready",
+            ),
+            E::UnknownEntity { .. } => Self::not_found("unknown_entity", text),
+            E::UnknownPrediction { .. } => Self::not_found("unknown_prediction", text),
+            E::NoEvents => Self::invalid("no_events", text),
+            E::SeveralEntities { .. } => Self::invalid("several_entities", text),
+            E::EntityMismatch { .. } => Self::invalid("entity_mismatch", text),
+            E::InvalidEntity => Self::invalid("invalid_entity", text),
+            E::InvalidFeatures(_) => Self::invalid("invalid_features", text),
+            E::FeedbackExists { .. } => Self::conflict("feedback_exists", text),
+            E::FeedbackInProgress => Self::conflict("feedback_in_progress", text),
+            E::UnknownVerdict { .. } => Self::invalid("unknown_verdict", text),
+            E::UnknownLabel { .. } => Self::invalid("unknown_label", text),
+            E::InvalidFeedback { .. } => Self::invalid("invalid_feedback", text),
+            other => Self::internal("engine call failed", &other),
+        }
+    }
+}
+
 /// The message of a JSON error, and whether it is a syntax error (else a type or shape error).
 pub(crate) fn json_error(e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;

@@ -1,12 +1,11 @@
 //! vigil-server: flags and environment in, then [`vigil_server::run`] until SIGTERM.
-//! Exit code 0 after a graceful shutdown, 2 on a startup or serving error
-//! (`--bootstrap-only`: 0 done or not needed, 3 another process holds the registry, 2 error).
+//! Exit code 0 after a graceful shutdown, 2 on a startup or serving error.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use vigil_server::{Args, BootstrapOutcome, Config, EXIT_LOCKED};
+use vigil_server::{Args, Command};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -17,21 +16,23 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let config = match Config::from_args(&args) {
+    let config = match vigil_server::load_config(&args) {
         Ok(config) => config,
         Err(e) => return fail(&e),
     };
-    if args.bootstrap_only {
-        return match vigil_server::bootstrap_registry(&config) {
-            Ok(BootstrapOutcome::Locked) => ExitCode::from(EXIT_LOCKED),
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => fail(&e),
-        };
+    if args.command == Some(Command::Config) {
+        print_config(&config.to_toml());
+        return ExitCode::SUCCESS;
     }
     match vigil_server::run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+#[allow(clippy::print_stdout, reason = "the command's output")]
+fn print_config(text: &str) {
+    println!("{}", text.trim_end());
 }
 
 fn fail(e: &anyhow::Error) -> ExitCode {

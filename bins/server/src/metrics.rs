@@ -94,7 +94,8 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
 pub(crate) async fn render(
     State(state): State<AppState>,
 ) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    let stats = state.cache().stats();
+    let engine = state.engine();
+    let stats = engine.cache().stats();
     let gauge = |kind: &'static str, value: u64| {
         metrics::gauge!("vigil_cache_stats", "kind" => kind).set(value as f64);
     };
@@ -106,10 +107,10 @@ pub(crate) async fn render(
     gauge("writes", stats.writes);
     gauge("dropped_writes", stats.dropped_writes);
     gauge("evictions", stats.evictions);
-    let (entities, events) = state.windows().size();
+    let (entities, events) = engine.window_size();
     metrics::gauge!("vigil_window_entities").set(entities as f64);
     metrics::gauge!("vigil_window_events").set(events as f64);
-    metrics::gauge!("vigil_predictions_kept").set(state.predictions().len() as f64);
+    metrics::gauge!("vigil_predictions_kept").set(engine.ledger_size().0 as f64);
     let handle = state.metrics();
     handle.run_upkeep();
     (

@@ -1,7 +1,6 @@
 //! Startup, serving and shutdown: open the stores, make sure a champion exists (bootstrap),
 //! serve until SIGTERM or SIGINT, hot-reloading new champions meanwhile.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,14 +10,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use vigil_core::ClassSet;
-use vigil_features::{FeedKind, Intel};
-use vigil_store::{
-    AnyCache, Freshness, MemoryCache, MemoryConfig, RedisCache, RedisConfig, SampleStore,
-    SampleStoreConfig,
-};
+use vigil_engine::{Config, Engine, Limits};
 
-use crate::config::Config;
 use crate::state::AppState;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -37,17 +30,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     runtime.block_on(serve(config))
 }
 
-fn create_parent(path: &Path) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    Ok(())
-}
-
-/// Builds the state from `config`: tokens, sample store, cache, intel. No model yet.
+/// Builds the state from `config`: the admin token (generated into the token file when no
+/// admin or feedback token is configured), then the engine. No model yet.
 pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     config.check()?;
-    if config.auth.admin_tokens.is_empty() && config.auth.feedback_tokens.is_empty() {
+    let auth = &mut config.server.auth;
+    if auth.admin_tokens.is_empty() && auth.feedback_tokens.is_empty() {
         let path = config.token_file();
         let (token, generated) = crate::auth::ensure_token_file(&path)?;
         if generated {
@@ -55,70 +43,19 @@ pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
         } else {
             tracing::info!(path = %path.display(), "admin token read from the token file");
         }
-        config.auth.admin_tokens.push(token);
+        config.server.auth.admin_tokens.push(token);
     }
-    create_parent(&config.database)?;
-    let store_config =
-        SampleStoreConfig { classes: Some(ClassSet::threat()), ..SampleStoreConfig::default() };
-    let path = config.database.clone();
-    let samples = tokio::task::spawn_blocking(move || SampleStore::open_with(&path, store_config))
-        .await?
-        .with_context(|| format!("cannot open the sample store {}", config.database.display()))?;
-    let freshness =
-        Freshness { ttl: Duration::from_secs(config.cache.ttl_secs), ..Freshness::default() };
-    let cache = match &config.redis {
-        Some(url) => {
-            let mut redis = RedisConfig::new(url.clone());
-            redis.timeout = Duration::from_millis(config.cache.redis_timeout_ms.max(1));
-            redis.key_prefix.clone_from(&config.cache.redis_key_prefix);
-            redis.freshness = freshness;
-            let cache = RedisCache::connect(redis).await.context("invalid redis configuration")?;
-            if cache.is_connected() {
-                tracing::info!("feature cache: redis");
-            } else {
-                tracing::warn!(
-                    "feature cache: redis is not reachable yet; serving degraded (misses) until it is"
-                );
-            }
-            AnyCache::Redis(cache)
-        }
-        None => AnyCache::Memory(MemoryCache::new(MemoryConfig {
-            max_entries: config.cache.max_entries,
-            max_bytes: config.cache.max_bytes,
-            freshness,
-            ..MemoryConfig::default()
-        })),
-    };
-    let intel = load_intel(&config)?;
-    Ok(AppState::new(config, cache, samples, intel))
-}
-
-fn load_intel(config: &Config) -> anyhow::Result<Intel> {
-    let intel = Intel::new();
-    let feeds = &config.intel;
-    let single = [
-        (FeedKind::TorExits, &feeds.tor_exits),
-        (FeedKind::C2, &feeds.c2),
-        (FeedKind::Reputation, &feeds.reputation),
-        (FeedKind::Asn, &feeds.asn),
-        (FeedKind::AsnReputation, &feeds.asn_reputation),
-        (FeedKind::DomainAges, &feeds.domain_ages),
-    ];
-    let all = single
-        .into_iter()
-        .filter_map(|(kind, path)| path.as_ref().map(|p| (kind, p)))
-        .chain(feeds.blocklists.iter().map(|p| (FeedKind::Blocklist, p)));
-    for (kind, path) in all {
-        intel.load(kind, path).with_context(|| format!("cannot load the {kind} feed"))?;
-        tracing::info!(feed = %kind, path = %path.display(), "threat-intel feed loaded");
-    }
-    Ok(intel)
+    let database = config.database.clone();
+    let engine = Engine::open(config).await.with_context(|| {
+        format!("cannot start the engine (sample store {})", database.display())
+    })?;
+    Ok(AppState::new(engine))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let listen = config.listen;
+    let listen = config.server.listen;
     let state = build_state(config).await?;
-    crate::reload::prepare(&state).await?;
+    state.engine().prepare().await.context("cannot load or bootstrap a champion")?;
 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -127,12 +64,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("listening on http://{local}");
 
     let cancel = CancellationToken::new();
-    tokio::spawn(crate::reload::watch(state.clone(), cancel.clone()));
+    let engine = state.engine().clone();
+    let watch_cancel = cancel.clone();
+    tokio::spawn(async move { engine.watch(watch_cancel).await });
     tokio::spawn(upkeep(state.clone(), cancel.clone()));
     tokio::spawn(wait_for_signal(cancel.clone()));
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
-    let limits = state.config().limits;
+    let limits = state.config().server.limits;
     accept_loop(listener, crate::app(state), limits, cancel).await;
     tracing::info!("shut down");
     Ok(())
@@ -147,7 +86,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     app: axum::Router,
-    limits: crate::config::Limits,
+    limits: Limits,
     cancel: CancellationToken,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();

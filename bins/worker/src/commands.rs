@@ -17,7 +17,9 @@ use vigil_retrain::{
 };
 use vigil_store::{SampleStore, SampleStoreConfig};
 
-use crate::config::{Command, Config};
+use vigil_engine::Config;
+
+use crate::config::Command;
 
 /// How a command ended, short of an error.
 pub(crate) enum Outcome {
@@ -35,7 +37,7 @@ pub(crate) fn dispatch(command: &Command, config: &Config) -> anyhow::Result<Out
         Command::Rollback { reason } => rollback(config, reason),
         Command::Request { reason, by } => request(config, reason, by.as_deref()),
         Command::Config => {
-            print_out(&toml::to_string_pretty(config).context("cannot render the configuration")?);
+            print_out(&config.to_toml());
             Ok(Outcome::Done)
         }
     }
@@ -71,10 +73,10 @@ fn open_writer(config: &Config, store: &SampleStore) -> anyhow::Result<Registry>
 }
 
 fn base_data(config: &Config) -> BaseData {
-    if config.base.as_os_str().is_empty() {
+    if config.learning.base.as_os_str().is_empty() {
         BaseData::none()
     } else {
-        BaseData::from_path(&config.base)
+        BaseData::from_path(&config.learning.base)
     }
 }
 
@@ -117,11 +119,14 @@ fn once(config: &Config, ignore_triggers: bool) -> anyhow::Result<Outcome> {
     let cancel = Cancel::new();
     install_signals(&cancel)?;
     let base = base_data(config);
+    let retrain = config.retrain();
+    let featurizer = config.featurizer()?;
     let ctx = RunContext {
         registry: &registry,
         store: Some(&store),
         base: &base,
-        config: &config.retrain,
+        config: &retrain,
+        featurizer: &featurizer,
         cancel: &cancel,
     };
     let result = if ignore_triggers && registry.champion()?.is_some() {
@@ -131,7 +136,7 @@ fn once(config: &Config, ignore_triggers: bool) -> anyhow::Result<Outcome> {
         )
         .map(Some)
     } else {
-        check_and_run(&ctx, &config.triggers, Timestamp::now())
+        check_and_run(&ctx, &config.learning.triggers, Timestamp::now())
     };
     match result {
         Ok(Some(report)) => {
@@ -169,12 +174,14 @@ fn run_loop(config: &Config) -> anyhow::Result<Outcome> {
     let cancel = Cancel::new();
     install_signals(&cancel)?;
     let base = base_data(config);
-    let interval = Duration::from_secs(config.interval_minutes * 60);
-    let mut next = Instant::now() + Duration::from_secs(config.first_check_seconds);
+    let retrain = config.retrain();
+    let featurizer = config.featurizer()?;
+    let interval = Duration::from_secs(config.learning.interval_minutes * 60);
+    let mut next = Instant::now() + Duration::from_secs(config.learning.first_check_seconds);
     notify(&[NotifyState::Ready, NotifyState::Status("waiting for the first check")]);
     info!(
-        interval_minutes = config.interval_minutes,
-        first_check_seconds = config.first_check_seconds,
+        interval_minutes = config.learning.interval_minutes,
+        first_check_seconds = config.learning.first_check_seconds,
         database = %config.database.display(),
         registry = %config.registry.display(),
         base = %base.describe(),
@@ -195,16 +202,17 @@ fn run_loop(config: &Config) -> anyhow::Result<Outcome> {
             registry: &registry,
             store: Some(&store),
             base: &base,
-            config: &config.retrain,
+            config: &retrain,
+            featurizer: &featurizer,
             cancel: &cancel,
         };
-        match check_and_run(&ctx, &config.triggers, Timestamp::now()) {
+        match check_and_run(&ctx, &config.learning.triggers, Timestamp::now()) {
             Ok(Some(report)) => log_report(&report),
             Ok(None) => {}
             Err(e) => error!(error = %e, "check or run failed; retrying at the next interval"),
         }
         next = Instant::now() + interval;
-        let status = format!("idle; next check in {} min", config.interval_minutes);
+        let status = format!("idle; next check in {} min", config.learning.interval_minutes);
         notify(&[NotifyState::Status(&status)]);
     }
 }
@@ -231,9 +239,9 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Outcome> {
     let store = open_store(config)?;
     let jobs = store.recent_jobs(5)?;
     let since = champion.as_ref().and_then(|c| c.created_at.parse::<Timestamp>().ok());
-    let triggers = config.triggers.evaluate(
+    let triggers = config.learning.triggers.evaluate(
         &store,
-        &config.retrain.schema_version,
+        &config.learning.retrain.schema_version,
         Timestamp::now(),
         since,
         false,

@@ -1,52 +1,11 @@
 //! Configuration: embedded defaults, then a TOML file, then environment variables and flags
 //! (clap reads both; a flag wins over its variable).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::{Deserialize, Serialize};
-use vigil_retrain::{RetrainConfig, TriggerPolicy};
-
-/// Everything the worker reads. Every key has a default, so no file is needed; the paths
-/// match the server's defaults, so both find the same database and registry when started
-/// from the same working directory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub(crate) struct Config {
-    /// The SQLite sample store (default `./var/vigil.db`).
-    pub(crate) database: PathBuf,
-    /// The model registry directory (default `./var/registry`).
-    pub(crate) registry: PathBuf,
-    /// The base training data: labelled events (simulator JSONL, what the server's bootstrap
-    /// writes) or a features CSV (default `./var/base-events.jsonl`). An empty path: none.
-    pub(crate) base: PathBuf,
-    /// Where run reports go (default `./var/reports`).
-    pub(crate) reports: PathBuf,
-    /// Minutes between trigger checks in `run` (default 60).
-    pub(crate) interval_minutes: u64,
-    /// Seconds from start to the first check in `run` (default 10).
-    pub(crate) first_check_seconds: u64,
-    /// When to retrain.
-    pub(crate) triggers: TriggerPolicy,
-    /// How to retrain (recipe, holdout, gate).
-    pub(crate) retrain: RetrainConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            database: PathBuf::from("./var/vigil.db"),
-            registry: PathBuf::from("./var/registry"),
-            base: PathBuf::from("./var/base-events.jsonl"),
-            reports: PathBuf::from("./var/reports"),
-            interval_minutes: 60,
-            first_check_seconds: 10,
-            triggers: TriggerPolicy::default(),
-            retrain: RetrainConfig::default(),
-        }
-    }
-}
+use vigil_engine::Config;
 
 /// The retrain worker of vigil.
 ///
@@ -64,8 +23,8 @@ pub(crate) struct Cli {
 /// Options of every command.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// TOML configuration file.
-    #[arg(long, global = true, env = "VIGIL_WORKER_CONFIG")]
+    /// The TOML configuration file (shared with vigil-server).
+    #[arg(long, global = true, env = "VIGIL_CONFIG")]
     pub(crate) config: Option<PathBuf>,
     /// The SQLite sample store.
     #[arg(long, global = true, env = "VIGIL_DATABASE")]
@@ -144,59 +103,43 @@ pub(crate) enum Command {
     Config,
 }
 
-impl Config {
-    /// Defaults, overlaid by the file (if given), overlaid by flags and environment.
-    pub(crate) fn load(global: &GlobalArgs, command: &Command) -> anyhow::Result<Self> {
-        let mut config = match &global.config {
-            Some(path) => Self::from_file(path)?,
-            None => Self::default(),
-        };
-        if let Some(v) = &global.database {
-            config.database.clone_from(v);
-        }
-        if let Some(v) = &global.registry {
-            config.registry.clone_from(v);
-        }
-        if let Some(v) = &global.base {
-            config.base.clone_from(v);
-        }
-        if let Some(v) = &global.reports {
-            config.reports.clone_from(v);
-        }
-        if let Command::Run { interval_minutes, first_check_seconds } = command {
-            if let Some(v) = interval_minutes {
-                config.interval_minutes = *v;
-            }
-            if let Some(v) = first_check_seconds {
-                config.first_check_seconds = *v;
-            }
-        }
-        if let Command::Once { force: true, .. } = command {
-            config.retrain.force = true;
-        }
-        config.retrain.reports_dir = Some(config.reports.clone());
-        config.check()?;
-        Ok(config)
+/// Defaults, overlaid by the file (if given), overlaid by flags and environment; checked.
+pub(crate) fn load(global: &GlobalArgs, command: &Command) -> anyhow::Result<Config> {
+    let mut config = match &global.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    if let Some(v) = &global.database {
+        config.database.clone_from(v);
     }
-
-    fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the configuration {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid configuration {}", path.display()))
+    if let Some(v) = &global.registry {
+        config.registry.clone_from(v);
     }
-
-    fn check(&self) -> anyhow::Result<()> {
-        if self.interval_minutes == 0 {
-            bail!("interval_minutes must be at least 1");
+    if let Some(v) = &global.base {
+        config.learning.base.clone_from(v);
+    }
+    if let Some(v) = &global.reports {
+        config.learning.reports.clone_from(v);
+    }
+    if let Command::Run { interval_minutes, first_check_seconds } = command {
+        if let Some(v) = interval_minutes {
+            config.learning.interval_minutes = *v;
         }
-        self.triggers.check()?;
-        self.retrain.check()?;
-        Ok(())
+        if let Some(v) = first_check_seconds {
+            config.learning.first_check_seconds = *v;
+        }
     }
+    if let Command::Once { force: true, .. } = command {
+        config.learning.retrain.force = true;
+    }
+    config.check().context("invalid configuration")?;
+    Ok(config)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn parse(args: &[&str]) -> Cli {
@@ -204,25 +147,17 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_the_server() {
-        let config = Config::default();
-        assert_eq!(config.database, Path::new("./var/vigil.db"));
-        assert_eq!(config.registry, Path::new("./var/registry"));
-        assert_eq!(config.base, Path::new("./var/base-events.jsonl"));
-        assert_eq!(config.interval_minutes, 60);
-        assert_eq!(config.triggers, TriggerPolicy::default());
-    }
-
-    #[test]
-    fn flags_override_the_file_which_overrides_defaults() {
+    fn flags_override_the_shared_file_which_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("worker.toml");
+        let file = dir.path().join("vigil.toml");
         std::fs::write(
             &file,
-            "database = \"/srv/a.db\"\nregistry = \"/srv/reg\"\ninterval_minutes = 15\n\
-             [triggers]\npending_threshold = 500\n\
-             [retrain]\nseed = 9\n[retrain.model]\nkind = \"gbdt\"\nmax_rounds = 40\n\
-             [retrain.gate]\nmin_macro_f1_gain = 0.02\n",
+            "database = \"/srv/a.db\"\nregistry = \"/srv/reg\"\n\
+             [server]\nlisten = \"127.0.0.1:9000\"\n\
+             [learning]\ninterval_minutes = 15\n\
+             [learning.triggers]\npending_threshold = 500\n\
+             [learning.retrain]\nseed = 9\n[learning.retrain.model]\nkind = \"gbdt\"\nmax_rounds = 40\n\
+             [learning.retrain.gate]\nmin_macro_f1_gain = 0.02\n",
         )
         .unwrap();
         let file_arg = file.to_str().unwrap();
@@ -235,42 +170,38 @@ mod tests {
             "--interval-minutes",
             "5",
         ]);
-        let config = Config::load(&cli.global, &cli.command).unwrap();
+        let config = load(&cli.global, &cli.command).unwrap();
         assert_eq!(config.database, Path::new("/srv/a.db"));
         assert_eq!(config.registry, Path::new("/tmp/r"));
-        assert_eq!(config.interval_minutes, 5);
-        assert_eq!(config.first_check_seconds, 10);
-        assert_eq!(config.triggers.pending_threshold, 500);
-        assert_eq!(config.triggers.override_window, 100);
-        assert_eq!(config.retrain.seed, 9);
-        assert_eq!(config.retrain.gate.min_macro_f1_gain, 0.02);
-        match &config.retrain.model {
+        assert_eq!(config.learning.interval_minutes, 5);
+        assert_eq!(config.learning.first_check_seconds, 10);
+        assert_eq!(config.learning.triggers.pending_threshold, 500);
+        assert_eq!(config.learning.triggers.override_window, 100);
+        assert_eq!(config.learning.retrain.seed, 9);
+        assert_eq!(config.learning.retrain.gate.min_macro_f1_gain, 0.02);
+        match &config.learning.retrain.model {
             vigil_retrain::ModelConfig::Gbdt(g) => {
                 assert_eq!((g.max_rounds, g.max_leaves), (40, 31));
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(config.retrain.reports_dir.as_deref(), Some(Path::new("./var/reports")));
-        // The effective configuration round-trips through TOML.
-        let text = toml::to_string_pretty(&config).unwrap();
-        assert_eq!(toml::from_str::<Config>(&text).unwrap(), config);
-
+        assert_eq!(config.retrain().reports_dir.as_deref(), Some(Path::new("./var/reports")));
         let cli = parse(&["--config", file_arg, "once", "--force"]);
-        assert!(Config::load(&cli.global, &cli.command).unwrap().retrain.force);
+        assert!(load(&cli.global, &cli.command).unwrap().learning.retrain.force);
     }
 
     #[test]
     fn bad_files_and_values_are_errors_naming_them() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("worker.toml");
+        let file = dir.path().join("vigil.toml");
         std::fs::write(&file, "databse = \"x\"\n").unwrap();
         let cli = parse(&["--config", file.to_str().unwrap(), "status"]);
-        let err = format!("{:#}", Config::load(&cli.global, &cli.command).unwrap_err());
-        assert!(err.contains("worker.toml") && err.contains("databse"), "{err}");
-        std::fs::write(&file, "[triggers]\noverride_window = 50\n").unwrap();
-        let err = format!("{:#}", Config::load(&cli.global, &cli.command).unwrap_err());
+        let err = format!("{:#}", load(&cli.global, &cli.command).unwrap_err());
+        assert!(err.contains("vigil.toml") && err.contains("databse"), "{err}");
+        std::fs::write(&file, "[learning.triggers]\noverride_window = 50\n").unwrap();
+        let err = format!("{:#}", load(&cli.global, &cli.command).unwrap_err());
         assert!(err.contains("override_window = 50"), "{err}");
         let cli = parse(&["once", "--ignore-triggers"]);
-        assert!(Config::load(&cli.global, &cli.command).is_ok());
+        assert!(load(&cli.global, &cli.command).is_ok());
     }
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Cli, Config, LogFormat};
+use crate::config::{Cli, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         report_error(&e);
         return ExitCode::from(2);
     }
-    let outcome = Config::load(&cli.global, &cli.command)
+    let outcome = config::load(&cli.global, &cli.command)
         .and_then(|config| commands::dispatch(&cli.command, &config));
     match outcome {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,

@@ -79,6 +79,12 @@ pub enum FeatureError {
         /// The schema version searched.
         schema: &'static str,
     },
+    /// A window policy that keeps nothing.
+    #[error("invalid window policy: {reason}")]
+    InvalidPolicy {
+        /// What is wrong.
+        reason: String,
+    },
     /// A stored schema version or feature list that is not this crate's.
     #[error("feature schema mismatch: expected {expected}, found {found}")]
     SchemaMismatch {

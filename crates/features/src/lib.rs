@@ -6,7 +6,10 @@
 //!   [`Format`] (Cowrie JSON lines, Suricata `eve.json`, mini-xdr ingest bodies,
 //!   web-honeypot requests, generic JSONL, or auto-detect) into a [`ParseOutcome`]: the
 //!   events plus every [`Rejected`] record with its line and reason.
-//! - [`group_by_source`] splits events into per-entity windows.
+//! - [`group_by_source`] splits events by source; [`WindowPolicy`] and [`EventWindow`] are
+//!   the one window rule (horizon, per-entity cap, duplicates, order) of serving and
+//!   training, and a [`Featurizer`] (policy + feeds) turns events into the vectors serving
+//!   would compute.
 //! - Schema: [`FEATURES`] is the one table of the 100 features (name, [`Group`], formula,
 //!   range), [`SCHEMA_VERSION`] is `"v1"`, [`feature_names`] lists them, and
 //!   [`features_markdown`] renders `docs/FEATURES.md`.
@@ -58,6 +61,7 @@ mod intel;
 mod parse;
 mod schema;
 mod vector;
+mod window;
 
 pub use error::{FeatureError, Result};
 pub use event::{AppProto, Event, EventKind, Timestamp, Transport, group_by_source};
@@ -71,3 +75,4 @@ pub use schema::{
     features_markdown,
 };
 pub use vector::{FeatureVector, check_schema};
+pub use window::{Appended, EventWindow, Featurizer, WindowPolicy};

@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("data prepared in {:.1} s", clock.elapsed().as_secs_f64());
     let config = RetrainConfig { model, ..RetrainConfig::default() };
     let clock = Instant::now();
-    bootstrap(&registry, &base, &config)?;
+    bootstrap(&registry, None, &base, &config, &vigil_features::Featurizer::default())?;
     eprintln!("bootstrap on {BASE_ROWS} rows: {:.2} s", clock.elapsed().as_secs_f64());
 
     store.insert_many(samples)?;
@@ -56,6 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store: Some(&store),
         base: &base,
         config: &config,
+        featurizer: &vigil_features::Featurizer::default(),
         cancel: &cancel,
     };
     let clock = Instant::now();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use vigil_core::{ClassSet, Dataset};
-use vigil_features::{Intel, extract_with};
+use vigil_features::{EventWindow, Featurizer};
 
 use crate::{Result, RetrainError};
 
@@ -44,7 +44,8 @@ impl BaseData {
     }
 
     /// Labelled events in the simulator's JSONL form (one event per line with a `"label"`;
-    /// `.gz` allowed): features are extracted per source address, which is the entity.
+    /// `.gz` allowed): features are extracted per source address, which is the entity, over
+    /// the window serving would hold (the run's [`Featurizer`]: window policy and feeds).
     pub fn events_file(path: impl Into<PathBuf>) -> Self {
         Self { source: Source::Events(path.into()) }
     }
@@ -93,14 +94,29 @@ impl BaseData {
         }
     }
 
-    /// Loads the rows over `classes` with `names` as columns.
-    pub(crate) fn load(&self, classes: &ClassSet, names: &[String]) -> Result<BaseRows> {
+    /// The base rows as a run loads them (threat classes, the v1 feature columns), with one
+    /// entity id per row: what retraining trains on, for tools and parity tests.
+    pub fn extract(&self, featurizer: &Featurizer) -> Result<(Vec<String>, Option<Dataset>)> {
+        let names: Vec<String> =
+            vigil_features::feature_names().iter().map(|&n| n.to_owned()).collect();
+        let rows = self.load(&ClassSet::threat(), &names, featurizer)?;
+        Ok((rows.entities, rows.dataset))
+    }
+
+    /// Loads the rows over `classes` with `names` as columns; events become vectors through
+    /// `featurizer` (the serving window policy and feeds).
+    pub(crate) fn load(
+        &self,
+        classes: &ClassSet,
+        names: &[String],
+        featurizer: &Featurizer,
+    ) -> Result<BaseRows> {
         match &self.source {
             Source::None => Ok(BaseRows { entities: Vec::new(), dataset: None }),
             Source::Rows { entities, dataset } => {
                 Ok(BaseRows { entities: entities.clone(), dataset: Some(dataset.clone()) })
             }
-            Source::Events(path) => load_events(path, classes, names),
+            Source::Events(path) => load_events(path, classes, names, featurizer),
             Source::FeaturesCsv(path) => load_csv(path, classes, names),
         }
     }
@@ -110,7 +126,12 @@ fn base_error(path: &Path) -> impl Fn(String) -> RetrainError + '_ {
     move |reason| RetrainError::Base { path: path.to_path_buf(), reason }
 }
 
-fn load_events(path: &Path, classes: &ClassSet, names: &[String]) -> Result<BaseRows> {
+fn load_events(
+    path: &Path,
+    classes: &ClassSet,
+    names: &[String],
+    featurizer: &Featurizer,
+) -> Result<BaseRows> {
     let fail = base_error(path);
     if classes.names() != ClassSet::threat().names() {
         return Err(fail(format!(
@@ -128,14 +149,15 @@ fn load_events(path: &Path, classes: &ClassSet, names: &[String]) -> Result<Base
     if entities.is_empty() {
         return Err(fail("no labelled events".into()));
     }
-    let snapshot = Intel::new().snapshot();
     let mut flat = Vec::with_capacity(entities.len() * names.len());
     let mut labels = Vec::with_capacity(entities.len());
     let mut ids = Vec::with_capacity(entities.len());
-    for entity in &entities {
-        flat.extend_from_slice(extract_with(&entity.events, &snapshot).as_slice());
+    for entity in entities {
         labels.push(entity.label);
         ids.push(entity.ip.to_string());
+        // The window serving would hold after ingesting this entity's events.
+        let window = EventWindow::of(&featurizer.policy, entity.events);
+        flat.extend_from_slice(featurizer.extract(&window).as_slice());
     }
     let x =
         Array2::from_shape_vec((ids.len(), names.len()), flat).map_err(|e| fail(e.to_string()))?;

@@ -1,10 +1,7 @@
 //! Everything a run trains and scores on: base rows plus every trainable council sample,
 //! and the split into train, validation and the fixed holdout.
 
-use std::path::Path;
-
 use ndarray::{Array2, Axis, concatenate};
-use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use vigil_core::{ClassSet, Dataset};
@@ -104,78 +101,28 @@ impl Samples {
     }
 }
 
-/// id, entity, features blob, correct label, used.
-type SampleRow = (i64, String, Vec<u8>, Option<String>, bool);
-
-/// The store schema this reader understands.
-const STORE_SCHEMA: usize = 1;
-
 /// Every trainable (CONFIRM or OVERRIDE) sample of `schema_version`, used or not, in id
-/// order.
+/// order, read through the store's API.
 ///
 /// Past samples stay in every later run: a retrain that saw only new samples would forget
 /// the corrections earlier champions learnt, and the holdout (fixed by entity) keeps
-/// scoring them. `SampleStore::load_unused` returns neither used samples nor entities, so
-/// this reads the store's database directly, read-only, after checking its schema version.
+/// scoring them.
 pub(crate) fn load_samples(
     store: &SampleStore,
     schema_version: &str,
     classes: &ClassSet,
-    width: usize,
+    names: &[String],
 ) -> Result<Samples> {
-    let path = store.path();
-    let fail = |reason: String| RetrainError::Samples { path: path.to_path_buf(), reason };
-    let found = store.schema_version()?;
-    if found != STORE_SCHEMA {
-        return Err(fail(format!("store schema {found}, this reader knows {STORE_SCHEMA}")));
-    }
-    let conn = open_read_only(path).map_err(|e| fail(e.to_string()))?;
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, entity, features, correct_label, used_for_training FROM samples \
-             WHERE schema_version = ?1 AND council_verdict <> 'UNCERTAIN' ORDER BY id",
-        )
-        .map_err(|e| fail(e.to_string()))?;
-    let mut rows = stmt.query([schema_version]).map_err(|e| fail(e.to_string()))?;
-    let mut out = Samples::empty(width);
-    let mut flat = Vec::new();
-    while let Some(row) = rows.next().map_err(|e| fail(e.to_string()))? {
-        let read = || -> rusqlite::Result<SampleRow> {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
-        };
-        let (id, entity, blob, label, used) = read().map_err(|e| fail(e.to_string()))?;
-        if blob.len() != width * 4 {
-            return Err(RetrainError::InvalidData {
-                reason: format!(
-                    "sample {id} has {} features, the schema has {width}",
-                    blob.len() / 4
-                ),
-            });
-        }
-        let label = label.ok_or_else(|| RetrainError::InvalidData {
-            reason: format!("sample {id} is trainable but has no correct label"),
-        })?;
-        let class = classes
-            .parse(&label)
-            .map_err(|e| RetrainError::InvalidData { reason: format!("sample {id}: {e}") })?;
-        flat.extend(blob.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
-        out.ids.push(id);
-        out.new.push(!used);
-        out.entities.push(entity);
-        out.labels.push(class);
-    }
-    out.features = Array2::from_shape_vec((out.ids.len(), width), flat)
-        .map_err(|e| fail(format!("sample matrix: {e}")))?;
-    Ok(out)
-}
-
-fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(conn)
+    let set = store.load_trainable(classes, schema_version, names).map_err(|e| {
+        RetrainError::Samples { path: store.path().to_path_buf(), reason: e.to_string() }
+    })?;
+    Ok(Samples {
+        ids: set.sample_ids,
+        new: set.used.iter().map(|u| !u).collect(),
+        entities: set.entities,
+        labels: set.dataset.labels().to_vec(),
+        features: set.dataset.features().to_owned(),
+    })
 }
 
 /// Whether `entity` is in the holdout: the first 8 bytes of `sha256(salt \0 entity)`, as a

@@ -29,7 +29,8 @@
 //! let base = BaseData::from_path("var/base-events.jsonl");
 //! let config = RetrainConfig::default();
 //! let cancel = Cancel::new();
-//! let ctx = RunContext { registry: &registry, store: Some(&store), base: &base, config: &config, cancel: &cancel };
+//! let featurizer = vigil_features::Featurizer::default(); // the serving policy and feeds
+//! let ctx = RunContext { registry: &registry, store: Some(&store), base: &base, config: &config, featurizer: &featurizer, cancel: &cancel };
 //! if let Some(report) = check_and_run(&ctx, &TriggerPolicy::default(), jiff::Timestamp::now())? {
 //!     println!("{}: promoted {}", report.run_id, report.promoted);
 //! }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tracing::{error, info, info_span, warn};
 use vigil_core::{ClassSet, Dataset};
+use vigil_features::Featurizer;
 use vigil_model::Artifact;
 use vigil_model::pipeline::PipelineReport;
 use vigil_registry::{NewVersion, Registry};
@@ -59,6 +60,8 @@ pub struct RunContext<'a> {
     pub base: &'a BaseData,
     /// The recipe, holdout and gate.
     pub config: &'a RetrainConfig,
+    /// How base events become vectors: the serving window policy and threat-intel feeds.
+    pub featurizer: &'a Featurizer,
     /// Checked before each step.
     pub cancel: &'a Cancel,
 }
@@ -194,14 +197,16 @@ impl RunReport {
     }
 }
 
-/// Trains the first champion from the base data when the registry has none (the server
+/// Trains the first champion from the base data when the registry has none (the engine
 /// calls this at startup, holding the writer lock). With a champion already there it does
-/// nothing and reports [`RunStatus::Skipped`]. No sample store is involved: no samples, no
-/// job record.
+/// nothing and reports [`RunStatus::Skipped`]. With a `store`, its samples are trained on
+/// too and the run is recorded as a job like any other.
 pub fn bootstrap(
     registry: &Registry,
+    store: Option<&SampleStore>,
     base: &BaseData,
     config: &RetrainConfig,
+    featurizer: &Featurizer,
 ) -> Result<RunReport> {
     let decision = TriggerDecision::only(
         TriggerKind::Bootstrap,
@@ -223,7 +228,7 @@ pub fn bootstrap(
         });
     }
     let cancel = Cancel::new();
-    run(&RunContext { registry, store: None, base, config, cancel: &cancel }, &decision)
+    run(&RunContext { registry, store, base, config, featurizer, cancel: &cancel }, &decision)
 }
 
 /// One check of the worker: with no champion, a bootstrap run; otherwise the trigger policy
@@ -468,9 +473,9 @@ fn step<T>(
 
 /// Step 1: the base rows and every trainable sample of the schema.
 fn load(ctx: &RunContext<'_>, classes: &ClassSet, names: &[String]) -> Result<Corpus> {
-    let base = ctx.base.load(classes, names)?;
+    let base = ctx.base.load(classes, names, ctx.featurizer)?;
     let samples = match ctx.store {
-        Some(store) => load_samples(store, &ctx.config.schema_version, classes, names.len())?,
+        Some(store) => load_samples(store, &ctx.config.schema_version, classes, names)?,
         None => Samples::empty(names.len()),
     };
     info!(

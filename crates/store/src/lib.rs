@@ -106,5 +106,5 @@ pub use error::{Result, StoreError};
 pub use extract::{Entity, Extracted, extract_many};
 pub use samples::{
     CommitCounts, JobOutcome, JobStatus, NewSample, OverrideRate, RetrainJob, RetrainRequest,
-    Sample, SampleStore, SampleStoreConfig, TrainingSet, Verdict,
+    Sample, SampleStore, SampleStoreConfig, TrainableSet, TrainingSet, Verdict,
 };

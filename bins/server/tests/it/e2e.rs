@@ -60,11 +60,13 @@ fn start(dir: &Path) -> Server {
     let port = free_port();
     let var = dir.join("var");
     let config = format!(
-        "listen = \"127.0.0.1:{port}\"\ndatabase = \"{db}\"\nregistry = \"{reg}\"\nreload_interval_ms = 200\n\
-         [limits]\nheader_timeout_ms = 500\n[bootstrap]\nbase_events = \"{base}\"\nentities = 1500\n",
+        "database = \"{db}\"\nregistry = \"{reg}\"\nreload_interval_ms = 200\n\
+         [server]\nlisten = \"127.0.0.1:{port}\"\n[server.limits]\nheader_timeout_ms = 500\n\
+         [learning]\nbase = \"{base}\"\nreports = \"{reports}\"\n[learning.bootstrap]\nentities = 1500\n",
         db = var.join("vigil.db").display(),
         reg = var.join("registry").display(),
         base = var.join("base-events.jsonl").display(),
+        reports = var.join("reports").display(),
     );
     std::fs::write(dir.join("vigil.toml"), config).unwrap();
     let log = std::fs::File::create(dir.join("server.log")).unwrap();
@@ -108,7 +110,7 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
     let (_, body) = http(port, "GET", "/v1/model", None, "");
     let model = json_of(&body);
     assert_eq!(model["version"], "v1", "{model}");
-    assert!(log().contains("bootstrap done: v1 from 1500 simulated entities"), "{}", log());
+    assert!(log().contains("bootstrapped v1 from 1500 base entities"), "{}", log());
 
     // A real Cowrie log slice: one verdict per source address.
     let slice = cowrie_slice(400);

@@ -131,7 +131,7 @@ async fn known(s: &TestServer, ip: &str) -> StatusCode {
 
 #[tokio::test]
 async fn bad_event_batches_are_4xx_and_change_nothing() {
-    let s = server_with(|c| c.limits.max_events_per_request = 5, true);
+    let s = server_with(|c| c.server.limits.max_events_per_request = 5, true);
     let r = post(&s.app, "/v1/events", None, "not json\n{\"also\": \"bad\"}\n").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
     assert!(
@@ -166,7 +166,7 @@ async fn bad_event_batches_are_4xx_and_change_nothing() {
     let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 5, 0)).await;
     assert_eq!((r.status, r.json["added"].as_u64()), (StatusCode::OK, Some(5)));
 
-    let s = server_with(|c| c.limits.max_body_bytes = 1000, true);
+    let s = server_with(|c| c.server.limits.max_body_bytes = 1000, true);
     let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 40, 0)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.error(), "request body is larger than the limit of 1000 bytes");
@@ -175,7 +175,7 @@ async fn bad_event_batches_are_4xx_and_change_nothing() {
     let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 3, 0)).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.error().starts_with("no model is loaded yet"), "{}", r.error());
-    s.state.set_model(tiny_model("t1", 1));
+    s.state.engine().set_model(tiny_model("t1", 1));
     assert_eq!(
         known(&s, "203.0.113.7").await,
         StatusCode::NOT_FOUND,
@@ -373,7 +373,7 @@ async fn feedback_by_prediction_id_is_stored_before_the_reply() {
     assert_eq!(r.json["model_version"], "t1");
     let sample_id = r.json["sample_id"].as_i64().unwrap();
     // Acknowledged means stored: read it back from SQLite.
-    let sample = s.state.samples().sample(sample_id).unwrap().unwrap();
+    let sample = s.state.engine().samples().sample(sample_id).unwrap().unwrap();
     assert_eq!(sample.ml_prediction, predicted);
     assert_eq!(sample.correct_label.as_deref(), Some(other));
     assert!(sample.was_override);
@@ -400,7 +400,8 @@ async fn feedback_by_prediction_id_is_stored_before_the_reply() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     assert_eq!(r.json["correct_label"], class2.as_str());
     assert_eq!(r.json["was_override"], false);
-    let sample = s.state.samples().sample(r.json["sample_id"].as_i64().unwrap()).unwrap().unwrap();
+    let sample =
+        s.state.engine().samples().sample(r.json["sample_id"].as_i64().unwrap()).unwrap().unwrap();
     assert_eq!(sample.entity, "unknown");
 }
 
@@ -416,7 +417,8 @@ async fn feedback_with_its_own_features() {
     assert_eq!(r.json["verdict"], "OVERRIDE");
     assert_eq!(r.json["ml_prediction"], "Brute Force");
     assert_eq!(r.json["correct_label"], "Normal");
-    let sample = s.state.samples().sample(r.json["sample_id"].as_i64().unwrap()).unwrap().unwrap();
+    let sample =
+        s.state.engine().samples().sample(r.json["sample_id"].as_i64().unwrap()).unwrap().unwrap();
     assert_eq!(
         (sample.ml_prediction.as_str(), sample.model_version.as_str()),
         ("Brute Force", "v7")
@@ -514,7 +516,7 @@ async fn bad_feedback_names_the_problem_and_stores_nothing() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.error().starts_with("malformed JSON"), "{}", r.error());
     // Nothing was stored, and the prediction still takes feedback.
-    assert_eq!(s.state.samples().pending_count("v1").unwrap(), 0);
+    assert_eq!(s.state.engine().samples().pending_count("v1").unwrap(), 0);
     let r = post_json(
         &s.app,
         "/v1/feedback",
@@ -523,7 +525,7 @@ async fn bad_feedback_names_the_problem_and_stores_nothing() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
-    assert_eq!(s.state.samples().pending_count("v1").unwrap(), 1);
+    assert_eq!(s.state.engine().samples().pending_count("v1").unwrap(), 1);
 }
 
 #[tokio::test]
@@ -581,7 +583,7 @@ async fn model_learning_status_and_manual_retrain() {
     let r = post(&s.app, "/v1/learning/retrain", Some(ADMIN), "{\"why\": 1}").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // The requests are there for the worker to claim, once each.
-    let claimed = s.state.samples().claim_requests().unwrap();
+    let claimed = s.state.engine().samples().claim_requests().unwrap();
     assert_eq!(claimed.len(), 2);
     assert_eq!(
         (claimed[0].requested_by.as_str(), claimed[0].reason.as_str()),
@@ -595,7 +597,10 @@ async fn model_learning_status_and_manual_retrain() {
 
 #[tokio::test]
 async fn score_tokens_close_scoring_and_unknown_routes_are_json() {
-    let s = server_with(|c| c.auth.score_tokens = vec!["score-token-for-tests-01234".into()], true);
+    let s = server_with(
+        |c| c.server.auth.score_tokens = vec!["score-token-for-tests-01234".into()],
+        true,
+    );
     let body = json!({ "features": vector(0.0) });
     assert_eq!(post_json(&s.app, "/v1/score", None, &body).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(post(&s.app, "/v1/events", None, "x").await.status, StatusCode::UNAUTHORIZED);
@@ -674,7 +679,7 @@ fn the_docs_name_every_route() {
 
 #[tokio::test]
 async fn a_request_that_never_finishes_its_body_times_out() {
-    let s = server_with(|c| c.limits.request_timeout_ms = 200, true);
+    let s = server_with(|c| c.server.limits.request_timeout_ms = 200, true);
     let body = axum::body::Body::from_stream(futures::stream::pending::<
         Result<Vec<u8>, std::io::Error>,
     >());

@@ -8,10 +8,11 @@ use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tower::ServiceExt;
+use vigil_engine::{AuthConfig, Config, Engine, LoadedModel, ServerConfig};
 use vigil_features::Intel;
 use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams};
 use vigil_model::{Artifact, GbdtParams};
-use vigil_server::{AppState, AuthConfig, Config, LoadedModel, app};
+use vigil_server::{AppState, app};
 use vigil_store::{AnyCache, MemoryCache, MemoryConfig, SampleStore, SampleStoreConfig};
 use vigil_thresholds::ThresholdParams;
 
@@ -58,14 +59,17 @@ pub(crate) fn config(dir: &TempDir) -> Config {
     let mut config = Config {
         database: dir.path().join("vigil.db"),
         registry: dir.path().join("registry"),
-        auth: AuthConfig {
-            admin_tokens: vec![ADMIN.into()],
-            feedback_tokens: vec![FEEDBACK.into()],
-            ..AuthConfig::default()
+        server: ServerConfig {
+            auth: AuthConfig {
+                admin_tokens: vec![ADMIN.into()],
+                feedback_tokens: vec![FEEDBACK.into()],
+                ..AuthConfig::default()
+            },
+            ..ServerConfig::default()
         },
         ..Config::default()
     };
-    config.bootstrap.enabled = false;
+    config.learning.bootstrap.enabled = false;
     config
 }
 
@@ -94,9 +98,9 @@ pub(crate) fn server_with_cache(
     change(&mut config);
     config.check().unwrap();
     let samples = open_samples(&config);
-    let state = AppState::new(config, cache, samples, Intel::new());
+    let state = AppState::new(Engine::from_parts(config, cache, samples, Intel::new()));
     if model {
-        state.set_model(tiny_model("t1", 1));
+        state.engine().set_model(tiny_model("t1", 1));
     }
     TestServer { app: app(state.clone()), state, _dir: dir }
 }

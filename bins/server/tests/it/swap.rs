@@ -65,7 +65,9 @@ async fn swapping_the_model_under_load_fails_no_request() {
     let started = Instant::now();
     let mut swaps = 0;
     while started.elapsed() < Duration::from_secs(2) {
-        s.state.set_model(tiny_model(if swaps % 2 == 0 { "t2" } else { "t1" }, 1 + swaps % 2));
+        s.state
+            .engine()
+            .set_model(tiny_model(if swaps % 2 == 0 { "t2" } else { "t1" }, 1 + swaps % 2));
         swaps += 1;
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -101,7 +103,7 @@ fn register(registry: &Registry, seed: u64, parent: Option<String>) -> String {
 
 async fn wait_for(s: &TestServer, version: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while s.state.model().is_none_or(|m| m.version() != version) {
+    while s.state.engine().model().is_none_or(|m| m.version() != version) {
         assert!(Instant::now() < deadline, "the server did not load {version} within 20 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -112,10 +114,12 @@ async fn a_promoted_champion_is_hot_reloaded_under_load() {
     let s = server_with(|c| c.reload_interval_ms = 20, false);
     let registry = Registry::open(&s.state.config().registry).unwrap();
     let cancel = CancellationToken::new();
-    let watcher = tokio::spawn(vigil_server::watch_registry(s.state.clone(), cancel.clone()));
+    let engine = s.state.engine().clone();
+    let watch_cancel = cancel.clone();
+    let watcher = tokio::spawn(async move { engine.watch(watch_cancel).await });
     let v1 = register(&registry, 1, None);
     wait_for(&s, &v1).await;
-    assert_eq!(s.state.model().unwrap().manifest()["version"], v1);
+    assert_eq!(s.state.engine().model().unwrap().manifest()["version"], v1);
 
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Tally::default());

@@ -95,7 +95,7 @@ fn a_worse_challenger_is_registered_not_promoted_unless_forced() {
     insert_confirms(&site.store(), 100, 3);
     site.write_config(
         "stump.toml",
-        "[retrain.model]\nkind = \"gbdt\"\nmax_rounds = 1\nmax_leaves = 2\n",
+        "[learning.retrain.model]\nkind = \"gbdt\"\nmax_rounds = 1\nmax_leaves = 2\n",
         1000,
     );
     let worse = site.run("stump.toml", &["once", "--ignore-triggers"]);
@@ -145,7 +145,7 @@ fn request_config_and_bad_input() {
         .unwrap();
     assert_eq!(toml_like::parse(&stdout(&shown)).database, "/from/flag.db");
 
-    site.write_config("bad.toml", "[retrain.gate]\nmax_recall_drop = 2.0\n", 10);
+    site.write_config("bad.toml", "[learning.retrain.gate]\nmax_recall_drop = 2.0\n", 10);
     let bad = site.run("bad.toml", &["once"]);
     expect_code(&bad, 2);
     assert!(crate::stderr(&bad).contains("gate.max_recall_drop = 2"), "{}", crate::stderr(&bad));

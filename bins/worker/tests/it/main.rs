@@ -19,11 +19,10 @@ pub(crate) struct Site {
 }
 
 /// Fast enough for a debug build, good enough to learn the synthetic classes.
-pub(crate) const FAST_MODEL: &str =
-    "[retrain.model]\nkind = \"gbdt\"\nmax_rounds = 30\nlearning_rate = 0.3\nmax_leaves = 15\n";
+pub(crate) const FAST_MODEL: &str = "[learning.retrain.model]\nkind = \"gbdt\"\nmax_rounds = 30\nlearning_rate = 0.3\nmax_leaves = 15\n";
 
 /// Slow on purpose: thousands of rounds, no early stopping in practice.
-pub(crate) const SLOW_MODEL: &str = "[retrain.model]\nkind = \"gbdt\"\nmax_rounds = 5000\nlearning_rate = 0.01\nearly_stopping_rounds = 100000\n";
+pub(crate) const SLOW_MODEL: &str = "[learning.retrain.model]\nkind = \"gbdt\"\nmax_rounds = 5000\nlearning_rate = 0.01\nearly_stopping_rounds = 100000\n";
 
 impl Site {
     pub(crate) fn new(base_rows: usize) -> Self {
@@ -43,7 +42,7 @@ impl Site {
     pub(crate) fn write_config(&self, name: &str, model: &str, pending: u64) -> PathBuf {
         let path = self.path(name);
         let text = format!(
-            "database = \"{}\"\nregistry = \"{}\"\nbase = \"{}\"\nreports = \"{}\"\n\n[triggers]\npending_threshold = {pending}\n\n{model}",
+            "database = \"{}\"\nregistry = \"{}\"\n\n[learning]\nbase = \"{}\"\nreports = \"{}\"\n\n[learning.triggers]\npending_threshold = {pending}\n\n{model}",
             self.path("var/vigil.db").display(),
             self.path("var/registry").display(),
             self.path("base.csv").display(),

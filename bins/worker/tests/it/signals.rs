@@ -87,7 +87,7 @@ fn sigterm_during_a_run_stops_between_steps() {
     // Slow enough to signal mid-train, fast enough to wait for: a few seconds.
     site.write_config(
         "medium.toml",
-        "[retrain.model]\nkind = \"gbdt\"\nmax_rounds = 300\nlearning_rate = 0.02\nearly_stopping_rounds = 100000\n",
+        "[learning.retrain.model]\nkind = \"gbdt\"\nmax_rounds = 300\nlearning_rate = 0.02\nearly_stopping_rounds = 100000\n",
         1000,
     );
     let (mut child, mut lines) = site.spawn("medium.toml", &["run", "--first-check-seconds", "0"]);

@@ -43,6 +43,10 @@ pub struct Feeds {
     pub asn_scores: Arc<AsnScores>,
     /// Domain creation dates.
     pub domain_ages: Arc<DomainAges>,
+    /// A digest of each feed file loaded by [`Intel::load`], by feed (`tor-exits`,
+    /// `blocklist:<name>`, ...): what [`Feeds::version`] is made of. Feeds set directly
+    /// should record a digest here too, or the version will not see them.
+    pub sources: BTreeMap<String, u64>,
 }
 
 impl Feeds {
@@ -53,6 +57,18 @@ impl Feeds {
             + usize::from(self.tor_exits.contains(ip))
             + usize::from(self.c2.contains(ip))
             + usize::from(self.reputation.score(ip).is_some_and(|s| s > 0))
+    }
+
+    /// A digest of every loaded feed's name and content, as 16 hex digits (`0` padded);
+    /// equal for the same files whatever the process or machine.
+    pub fn version(&self) -> String {
+        let mut h = Fnv::new();
+        for (name, digest) in &self.sources {
+            h.write(name.as_bytes());
+            h.write(&[0]);
+            h.write(&digest.to_le_bytes());
+        }
+        format!("{:016x}", h.finish())
     }
 
     /// The reputation score (0..=1) of the ASN announcing `ip`, if both are known.
@@ -160,12 +176,25 @@ impl Intel {
         let origin = path.display().to_string();
         let bytes = std::fs::read(path)
             .map_err(|source| FeatureError::Io { origin: origin.clone(), source })?;
+        let digest = {
+            let mut h = Fnv::new();
+            h.write(&bytes);
+            h.finish()
+        };
         let text = String::from_utf8_lossy(&bytes);
         let with_origin = |e: FeatureError| match e {
             FeatureError::Feed { feed, line, reason, .. } => {
                 FeatureError::Feed { feed, origin: origin.clone(), line, reason }
             }
             other => other,
+        };
+        let source = match kind {
+            FeedKind::Blocklist => format!(
+                "blocklist:{}",
+                path.file_stem()
+                    .map_or_else(|| origin.clone(), |s| s.to_string_lossy().into_owned())
+            ),
+            other => other.name().to_owned(),
         };
         match kind {
             FeedKind::TorExits => {
@@ -202,7 +231,30 @@ impl Intel {
                 self.update(|f| f.domain_ages = d);
             }
         }
+        self.update(|f| {
+            f.sources.insert(source, digest);
+        });
         Ok(())
+    }
+}
+
+/// 64-bit FNV-1a: a stable digest for versioning feeds and policies (not a defence against
+/// crafted collisions; feed files are the operator's own).
+pub(crate) struct Fnv(u64);
+
+impl Fnv {
+    pub(crate) fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0
     }
 }
 

@@ -18,6 +18,7 @@ pub(crate) struct Env {
     pub(crate) store: SampleStore,
     pub(crate) base: BaseData,
     pub(crate) config: RetrainConfig,
+    pub(crate) featurizer: vigil_features::Featurizer,
 }
 
 impl Env {
@@ -28,7 +29,14 @@ impl Env {
         let (entities, data) = threat_rows(base_rows, 1, "base");
         let base = BaseData::rows(entities, data).unwrap();
         let config = fast_config(&dir.path().join("reports"));
-        Self { _dir: dir, registry, store, base, config }
+        Self {
+            _dir: dir,
+            registry,
+            store,
+            base,
+            config,
+            featurizer: vigil_features::Featurizer::default(),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pipeline end to end on a temp directory.
 
 use jiff::Timestamp;
+use vigil_features::Featurizer;
 use vigil_registry::{AuditAction, RegistryReader};
 use vigil_retrain::{
     BaseData, Cancel, GbdtConfig, ModelConfig, RetrainError, RunContext, RunStatus,
@@ -17,6 +18,7 @@ fn ctx<'a>(env: &'a Env, cancel: &'a Cancel) -> RunContext<'a> {
         store: Some(&env.store),
         base: &env.base,
         config: &env.config,
+        featurizer: &env.featurizer,
         cancel,
     }
 }
@@ -24,7 +26,7 @@ fn ctx<'a>(env: &'a Env, cancel: &'a Cancel) -> RunContext<'a> {
 #[test]
 fn bootstrap_trains_the_first_champion_then_skips() {
     let env = Env::new(2000);
-    let report = bootstrap(&env.registry, &env.base, &env.config).unwrap();
+    let report = bootstrap(&env.registry, None, &env.base, &env.config, &env.featurizer).unwrap();
     assert_eq!(report.status, RunStatus::Succeeded);
     assert_eq!(report.registered.as_deref(), Some("v1"));
     assert!(report.promoted);
@@ -69,10 +71,11 @@ fn bootstrap_trains_the_first_champion_then_skips() {
     assert_eq!(manifest.training_summary["data"]["base_rows"], 2000);
     assert_eq!(manifest.parent, None);
 
-    let again = bootstrap(&env.registry, &env.base, &env.config).unwrap();
+    let again = bootstrap(&env.registry, None, &env.base, &env.config, &env.featurizer).unwrap();
     assert_eq!(again.status, RunStatus::Skipped);
     assert_eq!(env.registry.list().unwrap().len(), 1);
-    let none = bootstrap(&env.registry, &BaseData::none(), &env.config).unwrap();
+    let none =
+        bootstrap(&env.registry, None, &BaseData::none(), &env.config, &env.featurizer).unwrap();
     assert_eq!(none.status, RunStatus::Skipped);
 }
 
@@ -158,7 +161,7 @@ fn overrides_that_correct_a_systematic_error_are_learnt_and_promoted() {
 #[test]
 fn a_worse_challenger_is_registered_not_promoted_unless_forced() {
     let mut env = Env::new(1500);
-    bootstrap(&env.registry, &env.base, &env.config).unwrap();
+    bootstrap(&env.registry, None, &env.base, &env.config, &env.featurizer).unwrap();
     insert_confirms(&env.store, 100, 3);
     env.config.model = ModelConfig::Gbdt(GbdtConfig {
         max_rounds: 1,
@@ -194,7 +197,7 @@ fn a_worse_challenger_is_registered_not_promoted_unless_forced() {
 #[test]
 fn a_cancelled_or_failed_run_is_recorded_and_leaves_the_champion() {
     let env = Env::new(1500);
-    bootstrap(&env.registry, &env.base, &env.config).unwrap();
+    bootstrap(&env.registry, None, &env.base, &env.config, &env.featurizer).unwrap();
     let cancel = Cancel::new();
     cancel.cancel();
     let decision = TriggerDecision::only(TriggerKind::Manual, "test");
@@ -244,7 +247,9 @@ fn base_data_from_files() {
     let registry = vigil_registry::Registry::open(dir.path().join("registry")).unwrap();
     let mut config = crate::fast_config(&dir.path().join("reports"));
     config.holdout_fraction = 0.3;
-    let report = bootstrap(&registry, &BaseData::from_path(&csv), &config).unwrap();
+    let report =
+        bootstrap(&registry, None, &BaseData::from_path(&csv), &config, &Featurizer::default())
+            .unwrap();
     assert_eq!(report.data.as_ref().unwrap().base_rows, 50);
     assert_eq!(report.data.as_ref().unwrap().class_counts, data.class_counts());
 
@@ -253,15 +258,19 @@ fn base_data_from_files() {
     let events = dir.path().join("events.jsonl");
     vigil_datasets::simulate::write_jsonl_file(&entities, &events).unwrap();
     let registry = vigil_registry::Registry::open(dir.path().join("registry2")).unwrap();
-    let report = bootstrap(&registry, &BaseData::from_path(&events), &config).unwrap();
+    let report =
+        bootstrap(&registry, None, &BaseData::from_path(&events), &config, &Featurizer::default())
+            .unwrap();
     assert_eq!(report.data.as_ref().unwrap().base_rows, 70);
 
     // Errors name the file and line.
     std::fs::write(&csv, "label,entity\nNormal,x\n").unwrap();
     let err = bootstrap(
         &vigil_registry::Registry::open(dir.path().join("r3")).unwrap(),
+        None,
         &BaseData::from_path(&csv),
         &config,
+        &Featurizer::default(),
     )
     .unwrap_err()
     .to_string();
@@ -276,8 +285,10 @@ fn base_data_from_files() {
     std::fs::write(&csv, text).unwrap();
     let err = bootstrap(
         &vigil_registry::Registry::open(dir.path().join("r4")).unwrap(),
+        None,
         &BaseData::from_path(&csv),
         &config,
+        &Featurizer::default(),
     )
     .unwrap_err()
     .to_string();

@@ -233,24 +233,57 @@ impl SampleStore {
         schema_version: &str,
         feature_names: &[String],
     ) -> Result<TrainingSet> {
+        let set = self.load(classes, schema_version, feature_names, true)?;
+        Ok(TrainingSet { dataset: set.dataset, sample_ids: set.sample_ids })
+    }
+
+    /// Every trainable (CONFIRM or OVERRIDE) sample of `schema_version`, used by a past run
+    /// or not, in id order, with its entity and whether a run has used it: what a retrain
+    /// trains and scores on (a run that saw only new samples would forget earlier
+    /// corrections). Errors as [`SampleStore::load_unused`].
+    pub fn load_trainable(
+        &self,
+        classes: &ClassSet,
+        schema_version: &str,
+        feature_names: &[String],
+    ) -> Result<TrainableSet> {
+        self.load(classes, schema_version, feature_names, false)
+    }
+
+    fn load(
+        &self,
+        classes: &ClassSet,
+        schema_version: &str,
+        feature_names: &[String],
+        only_unused: bool,
+    ) -> Result<TrainableSet> {
+        const WHAT: &str = "loading trainable samples";
         let width = feature_names.len();
-        let (ids, labels, flat) = self.read(|c| -> Result<_> {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, features, correct_label FROM samples \
-                     WHERE schema_version = ?1 AND used_for_training = 0 AND council_verdict <> 'UNCERTAIN' \
-                     ORDER BY id",
-                )
-                .map_err(StoreError::sqlite("loading unused samples"))?;
-            let mut rows = stmt.query([schema_version]).map_err(StoreError::sqlite("loading unused samples"))?;
-            let (mut ids, mut labels, mut flat) = (Vec::new(), Vec::new(), Vec::new());
-            while let Some(row) = rows.next().map_err(StoreError::sqlite("loading unused samples"))? {
-                let id: i64 = row.get(0).map_err(StoreError::sqlite("loading unused samples"))?;
-                let blob: Vec<u8> = row.get(1).map_err(StoreError::sqlite("loading unused samples"))?;
-                let label: Option<String> = row.get(2).map_err(StoreError::sqlite("loading unused samples"))?;
+        let sql = if only_unused {
+            "SELECT id, features, correct_label, entity, used_for_training FROM samples \
+             WHERE schema_version = ?1 AND used_for_training = 0 AND council_verdict <> 'UNCERTAIN' \
+             ORDER BY id"
+        } else {
+            "SELECT id, features, correct_label, entity, used_for_training FROM samples \
+             WHERE schema_version = ?1 AND council_verdict <> 'UNCERTAIN' ORDER BY id"
+        };
+        let (rows, labels, flat) = self.read(|c| -> Result<_> {
+            let mut stmt = c.prepare_cached(sql).map_err(StoreError::sqlite(WHAT))?;
+            let mut rows = stmt.query([schema_version]).map_err(StoreError::sqlite(WHAT))?;
+            let (mut out, mut labels, mut flat) = (Vec::new(), Vec::new(), Vec::new());
+            while let Some(row) = rows.next().map_err(StoreError::sqlite(WHAT))? {
+                let id: i64 = row.get(0).map_err(StoreError::sqlite(WHAT))?;
+                let blob: Vec<u8> = row.get(1).map_err(StoreError::sqlite(WHAT))?;
+                let label: Option<String> = row.get(2).map_err(StoreError::sqlite(WHAT))?;
+                let entity: String = row.get(3).map_err(StoreError::sqlite(WHAT))?;
+                let used: bool = row.get(4).map_err(StoreError::sqlite(WHAT))?;
                 let features = features_from_blob(id, &blob)?;
                 if features.len() != width {
-                    return Err(StoreError::WidthMismatch { sample_id: id, expected: width, found: features.len() });
+                    return Err(StoreError::WidthMismatch {
+                        sample_id: id,
+                        expected: width,
+                        found: features.len(),
+                    });
                 }
                 let label = label.ok_or_else(|| StoreError::CorruptRow {
                     table: "samples",
@@ -263,21 +296,32 @@ impl SampleStore {
                     }
                     other => StoreError::Dataset(other),
                 })?;
-                ids.push(id);
+                out.push((id, entity, used));
                 labels.push(class);
                 flat.extend_from_slice(&features);
             }
-            Ok((ids, labels, flat))
+            Ok((out, labels, flat))
         })?;
-        let features = Array2::from_shape_vec((ids.len(), width), flat).map_err(|e| {
+        let features = Array2::from_shape_vec((rows.len(), width), flat).map_err(|e| {
             StoreError::Dataset(CoreError::ShapeMismatch {
                 what: format!("loaded feature matrix ({e})"),
-                expected: ids.len() * width,
+                expected: rows.len() * width,
                 found: 0,
             })
         })?;
         let dataset = Dataset::new(features, labels, feature_names.to_vec(), classes.clone())?;
-        Ok(TrainingSet { dataset, sample_ids: ids })
+        let mut set = TrainableSet {
+            dataset,
+            sample_ids: Vec::with_capacity(rows.len()),
+            entities: Vec::with_capacity(rows.len()),
+            used: Vec::with_capacity(rows.len()),
+        };
+        for (id, entity, used) in rows {
+            set.sample_ids.push(id);
+            set.entities.push(entity);
+            set.used.push(used);
+        }
+        Ok(set)
     }
 
     /// Marks these samples used by training run `run_id`, in one transaction: either every
@@ -712,6 +756,19 @@ pub struct TrainingSet {
     pub dataset: Dataset,
     /// The id of each row's sample.
     pub sample_ids: Vec<i64>,
+}
+
+/// Every trainable sample, used or not ([`SampleStore::load_trainable`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainableSet {
+    /// Features and class indices, one row per sample, in id order.
+    pub dataset: Dataset,
+    /// The id of each row's sample.
+    pub sample_ids: Vec<i64>,
+    /// The entity of each row's sample.
+    pub entities: Vec<String>,
+    /// Whether a past run has used each row's sample.
+    pub used: Vec<bool>,
 }
 
 /// The state of a retrain job.

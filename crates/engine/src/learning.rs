@@ -1,5 +1,5 @@
-//! What `/v1/learning/status` reports, read from the sample store with the worker's trigger
-//! policy (blocking: call from `spawn_blocking`).
+//! The learning status, read from the sample store with the trigger policy of the one
+//! configuration (the worker's own; blocking: call from `spawn_blocking`).
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ pub(crate) fn status(
     samples: &SampleStore,
     config: &LearningConfig,
     champion_since: Option<Timestamp>,
-) -> anyhow::Result<Value> {
+) -> crate::Result<Value> {
     let policy = &config.triggers;
     let now = Timestamp::now();
     // Read-only: manual requests stay for the worker to claim.
@@ -48,8 +48,9 @@ pub(crate) fn status(
             "schedule_at": schedule_at.map(|t| t.to_string()),
             "schedule_min_samples": policy.schedule_min_samples,
             "pending_needed": policy.pending_threshold.saturating_sub(decision.pending),
-            "note": "the worker evaluates the triggers at each check (every 60 min by default) \
-                     and claims manual requests then",
+            "check_interval_minutes": config.interval_minutes,
+            "note": "the worker evaluates the triggers at each check and claims manual \
+                     requests then",
         },
         "trigger": decision,
         "recent_jobs": jobs,

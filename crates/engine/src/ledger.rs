@@ -1,4 +1,5 @@
-//! Recent predictions, bounded, so that feedback needs only a prediction id.
+//! The prediction ledger: recent predictions, bounded, so that feedback needs only a
+//! prediction id.
 
 use std::fmt;
 use std::hash::BuildHasher;
@@ -16,7 +17,7 @@ type Shard = Mutex<LruCache<PredictionId, Arc<Prediction>>>;
 
 /// A prediction id: 128 random bits, written as 32 lower-case hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct PredictionId(u128);
+pub struct PredictionId(u128);
 
 impl PredictionId {
     pub(crate) fn random() -> Self {

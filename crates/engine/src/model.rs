@@ -1,4 +1,4 @@
-//! The champion model as the server holds it, and scoring rows with it.
+//! The champion model as the engine holds it, and scoring rows with it.
 
 use std::sync::Arc;
 
@@ -106,19 +106,18 @@ impl LoadedModel {
         &self.artifact
     }
 
-    pub(crate) fn loaded_at(&self) -> jiff::Timestamp {
+    /// When this process loaded it.
+    pub fn loaded_at(&self) -> jiff::Timestamp {
         self.loaded_at
     }
 
-    pub(crate) fn class_name(&self, class: usize) -> &str {
+    /// The name of class `class`.
+    pub fn class_name(&self, class: usize) -> &str {
         self.artifact.classes.name(class).unwrap_or("?")
     }
 
     /// Scores rows: calibrated probabilities and the per-class threshold decision.
-    pub(crate) fn score(
-        &self,
-        rows: &[FeatureVector],
-    ) -> Result<Vec<Scored>, vigil_model::ModelError> {
+    pub fn score(&self, rows: &[FeatureVector]) -> Result<Vec<Scored>, vigil_model::ModelError> {
         let flat: Vec<f32> = rows.iter().flat_map(|r| r.as_slice().iter().copied()).collect();
         let x = Array2::from_shape_vec((rows.len(), FEATURE_COUNT), flat)
             .expect("every FeatureVector has FEATURE_COUNT values");
@@ -137,21 +136,27 @@ impl LoadedModel {
 
 /// One scored row.
 #[derive(Debug, Clone)]
-pub(crate) struct Scored {
-    pub(crate) probabilities: Vec<f32>,
-    pub(crate) decision: Decision,
+pub struct Scored {
+    /// Calibrated probabilities, in class order.
+    pub probabilities: Vec<f32>,
+    /// The per-class threshold decision.
+    pub decision: Decision,
 }
 
 impl Scored {
-    pub(crate) fn confidence(&self) -> f32 {
+    /// The probability of the decided class.
+    pub fn confidence(&self) -> f32 {
         self.probabilities[self.decision.class]
     }
 }
 
 /// Per-class values serialised as a JSON object in class order.
-pub(crate) struct ClassMap<'a, T> {
-    pub(crate) classes: &'a [String],
-    pub(crate) values: &'a [T],
+#[derive(Debug, Clone, Copy)]
+pub struct ClassMap<'a, T> {
+    /// The class names.
+    pub classes: &'a [String],
+    /// One value per class.
+    pub values: &'a [T],
 }
 
 impl<T: Serialize> Serialize for ClassMap<'_, T> {

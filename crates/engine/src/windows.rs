@@ -1,17 +1,13 @@
 //! Bounded in-memory event windows, one per source IP.
 //!
-//! A window holds an entity's events in event-time order: at most
-//! `max_events_per_entity`, none older than `horizon_secs` before its newest event. All
-//! windows together hold at most `max_total_events` events and `max_entities` entities;
-//! beyond that the least recently updated entities are dropped. The bounds are split
-//! evenly over lock shards, so each shard evicts on its own.
-//!
-//! A window never holds more than its shard's share of `max_total_events`, so the total
-//! bound holds even when it is small.
-//!
-//! An event identical in every field to one already in the window is a duplicate and is
-//! not added again: a log shipper that retries a batch (at-least-once delivery) does not
-//! double-count.
+//! Each entity's window follows the one window policy ([`vigil_features::EventWindow`]:
+//! canonical order, no duplicates, horizon from the newest event, at most
+//! `max_events_per_entity`), so serving holds exactly the events training extracts over.
+//! All windows together hold at most `max_total_events` events and `max_entities`
+//! entities; beyond that whole entities are dropped, least recently updated first. The
+//! bounds are split evenly over lock shards, so each shard evicts on its own; there are
+//! never more shards than `max_total_events / max_events_per_entity`, so one shard's share
+//! always fits a full window and the total bound holds.
 //!
 //! Each window has an *as-of* time that moves forward at every change: the newest event's
 //! time, or one microsecond past the previous as-of when a change does not advance the
@@ -19,21 +15,21 @@
 //! time, so a cached vector never stands for a window that has changed since it was
 //! computed, late events included.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
-use vigil_features::Event;
+use vigil_features::{Event, EventWindow, WindowPolicy};
 
 use crate::config::WindowConfig;
 
-const SHARDS: usize = 16;
+const MAX_SHARDS: usize = 16;
 
 /// One entity's window after an update, or as it stands.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
-    /// The events, in event-time order (shared, copy-on-write).
+    /// The events, in canonical order (shared, copy-on-write).
     pub(crate) events: Arc<Vec<Event>>,
     /// The as-of time (see the module docs), in Unix microseconds.
     pub(crate) as_of_us: i64,
@@ -44,9 +40,7 @@ pub(crate) struct Snapshot {
 }
 
 struct Window {
-    events: Arc<Vec<Event>>,
-    /// Fingerprint of each event, same order as `events`.
-    fingerprints: Vec<u64>,
+    events: EventWindow,
     as_of_us: i64,
 }
 
@@ -58,89 +52,58 @@ struct Shard {
 /// Every entity's window.
 pub(crate) struct Windows {
     shards: Box<[Mutex<Shard>]>,
-    config: WindowConfig,
-    /// `max_events_per_entity`, or less when one shard's share of the total is less.
-    per_entity: usize,
+    policy: WindowPolicy,
     per_shard_events: usize,
     per_shard_entities: usize,
     hasher: std::hash::RandomState,
 }
 
 impl Windows {
+    /// `config` must have passed [`crate::Config::check`] (total >= per entity).
     pub(crate) fn new(config: WindowConfig) -> Self {
-        let shards = (0..SHARDS)
-            .map(|_| Mutex::new(Shard { map: LruCache::unbounded(), events: 0 }))
-            .collect();
-        let per_shard_events = (config.max_total_events / SHARDS).max(1);
+        let policy = config.policy();
+        let n = (config.max_total_events / policy.max_events.max(1)).clamp(1, MAX_SHARDS);
+        let shards =
+            (0..n).map(|_| Mutex::new(Shard { map: LruCache::unbounded(), events: 0 })).collect();
         Self {
             shards,
-            config,
-            per_entity: config.max_events_per_entity.min(per_shard_events),
-            per_shard_events,
-            per_shard_entities: config.max_entities.div_ceil(SHARDS),
+            policy,
+            per_shard_events: (config.max_total_events / n).max(1),
+            per_shard_entities: config.max_entities.div_ceil(n),
             hasher: std::hash::RandomState::new(),
         }
     }
 
     fn shard(&self, ip: &IpAddr) -> &Mutex<Shard> {
         let h = self.hasher.hash_one(ip);
-        &self.shards[(h % SHARDS as u64) as usize]
+        &self.shards[(h % self.shards.len() as u64) as usize]
+    }
+
+    /// The window policy.
+    pub(crate) fn policy(&self) -> &WindowPolicy {
+        &self.policy
     }
 
     /// Adds `new` (all from `ip`) to its window and returns the window after the change.
-    pub(crate) fn append(&self, ip: IpAddr, mut new: Vec<Event>) -> Snapshot {
-        new.sort_by_key(|e| e.timestamp);
-        let horizon =
-            i64::try_from(self.config.horizon_secs.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+    pub(crate) fn append(&self, ip: IpAddr, new: Vec<Event>) -> Snapshot {
         let mut shard = self.shard(&ip).lock().unwrap_or_else(PoisonError::into_inner);
         let shard = &mut *shard;
-        let window = shard.map.get_or_insert_mut(ip, || Window {
-            events: Arc::new(Vec::new()),
-            fingerprints: Vec::new(),
-            as_of_us: i64::MIN,
-        });
+        let window = shard
+            .map
+            .get_or_insert_mut(ip, || Window { events: EventWindow::new(), as_of_us: i64::MIN });
         let before = window.events.len();
-        let (mut added, mut duplicates) = (0, 0);
-        {
-            let events = Arc::make_mut(&mut window.events);
-            for event in new {
-                let fp = fingerprint(&event);
-                if window.fingerprints.contains(&fp) && events.contains(&event) {
-                    duplicates += 1;
-                    continue;
-                }
-                added += 1;
-                if events.last().is_none_or(|last| last.timestamp <= event.timestamp) {
-                    events.push(event);
-                    window.fingerprints.push(fp);
-                } else {
-                    let at = events.partition_point(|e| e.timestamp <= event.timestamp);
-                    events.insert(at, event);
-                    window.fingerprints.insert(at, fp);
-                }
-            }
-            // Bound by age (relative to the newest event), then by count, oldest first.
-            let newest = events.last().map_or(i64::MIN, |e| e.timestamp.as_micros());
-            let too_old = events
-                .partition_point(|e| e.timestamp.as_micros() < newest.saturating_sub(horizon));
-            let over = events.len().saturating_sub(too_old).saturating_sub(self.per_entity);
-            let drop = too_old + over;
-            if drop > 0 {
-                events.drain(..drop);
-                window.fingerprints.drain(..drop);
-            }
-        }
-        let after = window.events.len();
-        let changed = added > 0 || after != before + added;
-        if changed {
-            let newest = window.events.last().map_or(i64::MIN, |e| e.timestamp.as_micros());
+        let appended = window.events.append(&self.policy, new);
+        if appended.changed {
+            let newest =
+                window.events.newest().map_or(i64::MIN, vigil_features::Timestamp::as_micros);
             window.as_of_us = newest.max(window.as_of_us.saturating_add(1));
         }
+        let after = window.events.len();
         let snapshot = Snapshot {
-            events: Arc::clone(&window.events),
+            events: Arc::clone(window.events.events()),
             as_of_us: window.as_of_us,
-            added,
-            duplicates,
+            added: appended.added,
+            duplicates: appended.duplicates,
         };
         shard.events = shard.events + after - before;
         // Evict the least recently updated entities (never the one just updated).
@@ -158,7 +121,7 @@ impl Windows {
     pub(crate) fn get(&self, ip: IpAddr) -> Option<Snapshot> {
         let shard = self.shard(&ip).lock().unwrap_or_else(PoisonError::into_inner);
         shard.map.peek(&ip).map(|w| Snapshot {
-            events: Arc::clone(&w.events),
+            events: Arc::clone(w.events.events()),
             as_of_us: w.as_of_us,
             added: 0,
             duplicates: 0,
@@ -172,54 +135,6 @@ impl Windows {
             (n + shard.map.len(), e + shard.events)
         })
     }
-}
-
-/// A 64-bit hash of every field of an event (the destructuring fails to compile when a
-/// field is added, so none is forgotten). Equal fingerprints are confirmed with `==`.
-fn fingerprint(event: &Event) -> u64 {
-    let Event {
-        timestamp,
-        kind,
-        src_ip,
-        src_port,
-        dst_ip,
-        dst_host,
-        dst_port,
-        transport,
-        app_proto,
-        sensor,
-        session,
-        username,
-        password,
-        command,
-        url,
-        method,
-        status,
-        bytes_in,
-        bytes_out,
-        duration,
-        signature,
-        category,
-        severity,
-        client,
-        event_id,
-    } = event;
-    let mut h = std::hash::DefaultHasher::new();
-    (timestamp, kind, src_ip, src_port, dst_ip, dst_host, dst_port, transport, app_proto)
-        .hash(&mut h);
-    (sensor, session, username, password, command, url, method, status).hash(&mut h);
-    (
-        bytes_in,
-        bytes_out,
-        duration.map(f64::to_bits),
-        signature,
-        category,
-        severity,
-        client,
-        event_id,
-    )
-        .hash(&mut h);
-    h.finish()
 }
 
 #[cfg(test)]
@@ -275,7 +190,7 @@ mod tests {
 
     #[test]
     fn the_total_bound_holds_for_small_totals() {
-        let w = Windows::new(config(1000, 10_000, 160));
+        let w = Windows::new(config(20, 10_000, 160));
         for i in 0..2000u32 {
             let ip = format!("198.51.100.{}", i % 50);
             w.append(ip.parse().unwrap(), vec![event(&ip, i64::from(i), "x")]);
@@ -292,7 +207,7 @@ mod tests {
             w.append(ip.parse().unwrap(), vec![event(&ip, i64::from(i), "x")]);
         }
         let (entities, events) = w.size();
-        assert!(entities <= 16 + SHARDS, "{entities}");
+        assert!(entities <= 16 + MAX_SHARDS, "{entities}");
         assert_eq!(entities, events);
         assert!(w.get("198.51.100.199".parse().unwrap()).is_some());
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::Timestamp;
 use serde::Serialize;
-use vigil_features::{Event, FeatureVector, SCHEMA_VERSION, extract_with};
+use vigil_features::{Event, FeatureVector, Featurizer, extract_with};
 use vigil_store::{
     CacheStats, Entity, EntityKey, FeatureCache, FeatureValue, Freshness, Lookup, Scope,
     StaleReason,
@@ -19,7 +19,7 @@ use vigil_store::{
 /// Where a verdict's feature vector came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum Source {
+pub enum Source {
     /// A fresh value from the feature cache.
     Cache,
     /// Computed from the entity's window (the cache had none, or a stale one).
@@ -30,25 +30,27 @@ pub(crate) enum Source {
 
 /// The feature part of a verdict.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct Provenance {
+pub struct Provenance {
     /// Where the vector came from.
-    pub(crate) source: Source,
+    pub source: Source,
     /// True when the cache held a value for this entity that was stale (so it was
     /// recomputed, not served).
-    pub(crate) stale: bool,
+    pub stale: bool,
     /// Why the cached value was stale.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) stale_reason: Option<&'static str>,
+    pub stale_reason: Option<&'static str>,
     /// The as-of time of the vector (the window's newest event), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) as_of: Option<String>,
+    pub as_of: Option<String>,
 }
 
 impl Provenance {
+    /// Given in the request.
     pub(crate) fn request() -> Self {
         Self { source: Source::Request, stale: false, stale_reason: None, as_of: None }
     }
 
+    /// Computed here from events.
     pub(crate) fn computed() -> Self {
         Self { source: Source::Computed, ..Self::request() }
     }
@@ -126,17 +128,22 @@ fn timestamp(us: i64) -> Timestamp {
 ///
 /// A cached value is used only when it is a fresh hit *and* decodes into a valid vector of
 /// this schema; anything else is recomputed here (never an error).
+///
+/// Keys carry the featurizer's version (schema, window policy, feeds), so a vector cached
+/// under other feeds or another policy is never served.
 pub(crate) async fn extract_windows<C: FeatureCache>(
     cache: &C,
     windows: Vec<WindowInput>,
-    feeds: &vigil_features::Feeds,
+    featurizer: &Featurizer,
 ) -> Vec<(FeatureVector, Provenance)> {
+    let version = featurizer.version();
+    let feeds = &*featurizer.feeds;
     let entities: Vec<Entity<WindowInput>> = windows
         .into_iter()
         .map(|w| {
-            // The schema version and "ip" are valid key names, and an address's text is a
-            // valid entity id (1 to 39 characters, no control characters).
-            let key = EntityKey::ip(SCHEMA_VERSION, w.ip).expect("an IP address is a valid key");
+            // The featurizer's version and "ip" are valid key names, and an address's text
+            // is a valid entity id (1 to 39 characters, no control characters).
+            let key = EntityKey::ip(&version, w.ip).expect("an IP address is a valid key");
             Entity { key, newest_event: timestamp(w.as_of_us), data: w }
         })
         .collect();

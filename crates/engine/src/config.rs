@@ -1,0 +1,498 @@
+//! The one configuration of server and worker: one TOML file, a section per concern. Every
+//! key has a default, so no file is needed; each binary overlays its flags and environment
+//! variables, and `vigil-server config` / `vigil-worker config` print the effective file.
+//!
+//! What training and serving must agree on (the window policy, the threat-intel feeds, the
+//! trigger policy and the retrain recipe) exists here once, so they cannot drift apart.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use vigil_features::{Featurizer, FeedKind, Intel, WindowPolicy};
+use vigil_retrain::{RetrainConfig, TriggerPolicy};
+
+use crate::{EngineError, Result};
+
+/// Configured tokens must have at least this many characters.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// Everything server and worker read at startup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The SQLite sample store (default `./var/vigil.db`).
+    pub database: PathBuf,
+    /// The model registry directory (default `./var/registry`).
+    pub registry: PathBuf,
+    /// A Redis URL for the feature cache; absent means the in-memory cache.
+    pub redis: Option<String>,
+    /// How often the registry's champion pointer is polled, in milliseconds (default 2000).
+    pub reload_interval_ms: u64,
+    /// The HTTP server (listen address, limits, tokens); the worker ignores it.
+    pub server: ServerConfig,
+    /// Per-entity event windows: the window policy of serving and training, and bounds.
+    pub windows: WindowConfig,
+    /// The feature cache.
+    pub cache: CacheConfig,
+    /// Recent predictions kept for feedback by id.
+    pub predictions: PredictionConfig,
+    /// Threat-intel feed files, loaded by serving and training alike.
+    pub intel: IntelConfig,
+    /// The learning loop: base data, triggers, the retrain recipe, the first champion.
+    pub learning: LearningConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database: PathBuf::from("./var/vigil.db"),
+            registry: PathBuf::from("./var/registry"),
+            redis: None,
+            reload_interval_ms: 2000,
+            server: ServerConfig::default(),
+            windows: WindowConfig::default(),
+            cache: CacheConfig::default(),
+            predictions: PredictionConfig::default(),
+            intel: IntelConfig::default(),
+            learning: LearningConfig::default(),
+        }
+    }
+}
+
+/// The HTTP server's own settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on (default `127.0.0.1:8080`).
+    pub listen: SocketAddr,
+    /// Request limits.
+    pub limits: Limits,
+    /// Bearer tokens.
+    pub auth: AuthConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            limits: Limits::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest accepted request body in bytes (default 1 MiB); larger gets 413. Bigger
+    /// batches raise the peak memory of a request, and the allocator keeps much of a peak:
+    /// ingesting a 49 MB Cowrie log left 46 MB RSS in 1 MiB batches, 80 MB in 4 MiB ones.
+    pub max_body_bytes: usize,
+    /// Most events one `/v1/events` or `/v1/score` request may carry (default 10,000);
+    /// more gets 413 and nothing of the batch is applied.
+    pub max_events_per_request: usize,
+    /// Whole-request timeout in milliseconds (default 10,000); a slower request gets 408.
+    pub request_timeout_ms: u64,
+    /// A client has this many milliseconds to send a request's headers (default 10,000),
+    /// also while an idle keep-alive connection waits for its next request; then the
+    /// connection is closed (slow-header clients cannot hold connections open).
+    pub header_timeout_ms: u64,
+    /// Most open connections (default 1024); further connections are closed at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_events_per_request: 10_000,
+            request_timeout_ms: 10_000,
+            header_timeout_ms: 10_000,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Bearer tokens. Admin tokens grant everything, feedback tokens feedback and scoring,
+/// score tokens scoring. Scoring is open unless `score_tokens` is non-empty.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Tokens for every route.
+    pub admin_tokens: Vec<String>,
+    /// Tokens for `/v1/feedback` (and scoring).
+    pub feedback_tokens: Vec<String>,
+    /// Tokens for scoring; when empty, scoring needs no token.
+    pub score_tokens: Vec<String>,
+    /// When no admin or feedback token is configured, the admin token is read from this
+    /// file, or generated into it (mode 0600) on first start. Default `admin.token` beside
+    /// the database.
+    pub token_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("admin_tokens", &self.admin_tokens.len())
+            .field("feedback_tokens", &self.feedback_tokens.len())
+            .field("score_tokens", &self.score_tokens.len())
+            .field("token_file", &self.token_file)
+            .finish()
+    }
+}
+
+/// The window policy (shared with training) and the bounds of all windows together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Most events kept per entity, the newest (default 1000). Part of the window policy.
+    pub max_events_per_entity: usize,
+    /// Events older than this many seconds before the entity's newest event are dropped
+    /// (default 86,400: 24 h, the longest feature window). Part of the window policy.
+    pub horizon_secs: u64,
+    /// Most entities kept; the least recently updated go first (default 10,000).
+    pub max_entities: usize,
+    /// Most events kept over all entities (default 50,000: about 25 MB of Cowrie events);
+    /// whole entities are evicted, least recently updated first, to stay under it.
+    pub max_total_events: usize,
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        let policy = WindowPolicy::default();
+        Self {
+            max_events_per_entity: policy.max_events,
+            horizon_secs: policy.horizon_secs,
+            max_entities: 10_000,
+            max_total_events: 50_000,
+        }
+    }
+}
+
+impl WindowConfig {
+    /// The window policy, as training uses it too.
+    pub fn policy(&self) -> WindowPolicy {
+        WindowPolicy { horizon_secs: self.horizon_secs, max_events: self.max_events_per_entity }
+    }
+}
+
+/// The feature cache (in memory unless `redis` is set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Most entries of the in-memory cache (default 20,000).
+    pub max_entries: usize,
+    /// Most bytes of the in-memory cache (default 16 MiB).
+    pub max_bytes: usize,
+    /// Seconds a cached value is fresh (default 900).
+    pub ttl_secs: u64,
+    /// Per-call Redis timeout in milliseconds (default 50).
+    pub redis_timeout_ms: u64,
+    /// Redis key prefix (default `vigil:features`). Servers sharing one Redis must each own
+    /// their entities (route events by source IP) or use different prefixes: windows are
+    /// per server.
+    pub redis_key_prefix: String,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            max_entries: 20_000,
+            max_bytes: 16 << 20,
+            ttl_secs: 900,
+            redis_timeout_ms: 50,
+            redis_key_prefix: "vigil:features".into(),
+        }
+    }
+}
+
+/// Recent predictions kept so that feedback needs only the prediction id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PredictionConfig {
+    /// How many (default 10,000, about 5 MB); the oldest go first.
+    pub capacity: usize,
+}
+
+impl Default for PredictionConfig {
+    fn default() -> Self {
+        Self { capacity: 10_000 }
+    }
+}
+
+/// Threat-intel feed files (formats: see vigil-features `FeedKind`); all optional. Serving
+/// and training load the same files, so the six intel features mean the same in both.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntelConfig {
+    /// Tor exit list (FireHOL netset or the Tor Project's exit-addresses).
+    pub tor_exits: Option<PathBuf>,
+    /// Botnet C2 list (Feodo CSV).
+    pub c2: Option<PathBuf>,
+    /// Block lists (FireHOL netsets), one feed each.
+    pub blocklists: Vec<PathBuf>,
+    /// AbuseIPDB-style reputation CSV.
+    pub reputation: Option<PathBuf>,
+    /// ip2asn TSV.
+    pub asn: Option<PathBuf>,
+    /// Per-ASN reputation CSV.
+    pub asn_reputation: Option<PathBuf>,
+    /// Domain creation dates.
+    pub domain_ages: Option<PathBuf>,
+}
+
+impl IntelConfig {
+    /// Every configured feed, as (kind, path).
+    pub fn feeds(&self) -> Vec<(FeedKind, &Path)> {
+        let single = [
+            (FeedKind::TorExits, &self.tor_exits),
+            (FeedKind::C2, &self.c2),
+            (FeedKind::Reputation, &self.reputation),
+            (FeedKind::Asn, &self.asn),
+            (FeedKind::AsnReputation, &self.asn_reputation),
+            (FeedKind::DomainAges, &self.domain_ages),
+        ];
+        single
+            .into_iter()
+            .filter_map(|(kind, path)| path.as_deref().map(|p| (kind, p)))
+            .chain(self.blocklists.iter().map(|p| (FeedKind::Blocklist, p.as_path())))
+            .collect()
+    }
+
+    /// Loads every configured feed; the first that fails is an error naming it.
+    pub fn load(&self) -> Result<Intel> {
+        let intel = Intel::new();
+        for (kind, path) in self.feeds() {
+            intel.load(kind, path).map_err(|source| EngineError::Feed {
+                kind: kind.to_string(),
+                path: path.to_path_buf(),
+                source,
+            })?;
+            tracing::info!(feed = %kind, path = %path.display(), "threat-intel feed loaded");
+        }
+        Ok(intel)
+    }
+}
+
+/// The learning loop. The worker runs it; the server reports its state and bootstraps the
+/// first champion with the same settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LearningConfig {
+    /// The base training data: labelled events (simulator JSONL, written by the bootstrap
+    /// when missing) or a features CSV (default `./var/base-events.jsonl`). Empty: none.
+    pub base: PathBuf,
+    /// Where run reports go (default `./var/reports`).
+    pub reports: PathBuf,
+    /// Minutes between the worker's trigger checks (default 60).
+    pub interval_minutes: u64,
+    /// Seconds from the worker's start to its first check (default 10).
+    pub first_check_seconds: u64,
+    /// How many recent retrain jobs the status lists (default 10).
+    pub recent_jobs: usize,
+    /// When to retrain.
+    pub triggers: TriggerPolicy,
+    /// How to retrain (recipe, holdout, gate); the bootstrap uses it too.
+    pub retrain: RetrainConfig,
+    /// The first champion, when the registry has none.
+    pub bootstrap: BootstrapConfig,
+}
+
+impl Default for LearningConfig {
+    fn default() -> Self {
+        Self {
+            base: PathBuf::from("./var/base-events.jsonl"),
+            reports: PathBuf::from("./var/reports"),
+            interval_minutes: 60,
+            first_check_seconds: 10,
+            recent_jobs: 10,
+            triggers: TriggerPolicy::default(),
+            retrain: RetrainConfig::default(),
+            bootstrap: BootstrapConfig::default(),
+        }
+    }
+}
+
+/// The one-time bootstrap: with no champion in the registry, simulate labelled events into
+/// `learning.base` (unless the file exists), train a first champion on them with
+/// `learning.retrain`, and promote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BootstrapConfig {
+    /// Bootstrap at all (default true).
+    pub enabled: bool,
+    /// Simulated entities (default 3000).
+    pub entities: usize,
+    /// Simulator difficulty 0..=3 (default 1).
+    pub difficulty: u8,
+    /// Simulator seed (default 7).
+    pub seed: u64,
+}
+
+impl Default for BootstrapConfig {
+    fn default() -> Self {
+        Self { enabled: true, entities: 3000, difficulty: 1, seed: 7 }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; unknown keys are errors naming the key and the file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let fail = |reason: String| EngineError::Config { reason };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| fail(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| EngineError::Config { reason: e.to_string() })
+    }
+
+    /// The effective configuration as TOML (tokens included: print it only to the operator).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// Errors for values that cannot work (zero limits, short tokens, bad policies).
+    pub fn check(&self) -> Result<()> {
+        let fail = |reason: String| Err(EngineError::Config { reason });
+        let positive = [
+            ("server.limits.max_body_bytes", self.server.limits.max_body_bytes),
+            ("server.limits.max_events_per_request", self.server.limits.max_events_per_request),
+            ("server.limits.max_connections", self.server.limits.max_connections),
+            ("windows.max_events_per_entity", self.windows.max_events_per_entity),
+            ("windows.max_entities", self.windows.max_entities),
+            ("windows.max_total_events", self.windows.max_total_events),
+            ("cache.max_entries", self.cache.max_entries),
+            ("predictions.capacity", self.predictions.capacity),
+            ("learning.recent_jobs", self.learning.recent_jobs),
+            ("learning.bootstrap.entities", self.learning.bootstrap.entities),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return fail(format!("{key} must be positive"));
+            }
+        }
+        let millis = [
+            ("reload_interval_ms", self.reload_interval_ms),
+            ("server.limits.request_timeout_ms", self.server.limits.request_timeout_ms),
+            ("server.limits.header_timeout_ms", self.server.limits.header_timeout_ms),
+            ("windows.horizon_secs", self.windows.horizon_secs),
+            ("learning.interval_minutes", self.learning.interval_minutes),
+        ];
+        for (key, value) in millis {
+            if value == 0 {
+                return fail(format!("{key} must be positive"));
+            }
+        }
+        if self.windows.max_total_events < self.windows.max_events_per_entity {
+            return fail(
+                "windows.max_total_events must be at least windows.max_events_per_entity".into(),
+            );
+        }
+        if let Err(e) = self.learning.triggers.check() {
+            return fail(format!("learning.triggers: {e}"));
+        }
+        if let Err(e) = self.learning.retrain.check() {
+            return fail(format!("learning.retrain: {e}"));
+        }
+        let auth = &self.server.auth;
+        for (list, tokens) in [
+            ("server.auth.admin_tokens", &auth.admin_tokens),
+            ("server.auth.feedback_tokens", &auth.feedback_tokens),
+            ("server.auth.score_tokens", &auth.score_tokens),
+        ] {
+            if let Some(i) = tokens.iter().position(|t| t.len() < MIN_TOKEN_LEN) {
+                return fail(format!(
+                    "{list}[{i}] is shorter than {MIN_TOKEN_LEN} characters; use a long random token"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The retrain recipe as a run uses it (reports into `learning.reports`).
+    pub fn retrain(&self) -> RetrainConfig {
+        let mut retrain = self.learning.retrain.clone();
+        if retrain.reports_dir.is_none() && !self.learning.reports.as_os_str().is_empty() {
+            retrain.reports_dir = Some(self.learning.reports.clone());
+        }
+        retrain
+    }
+
+    /// The featurizer of this configuration: the window policy and the configured feeds,
+    /// loaded now. The worker trains with it; the engine serves with the same policy and
+    /// feeds.
+    pub fn featurizer(&self) -> Result<Featurizer> {
+        Ok(Featurizer::new(self.windows.policy(), self.intel.load()?.snapshot()))
+    }
+
+    /// The registry poll interval.
+    pub fn reload_interval(&self) -> Duration {
+        Duration::from_millis(self.reload_interval_ms)
+    }
+
+    /// Where the generated admin token lives: `server.auth.token_file`, or `admin.token`
+    /// beside the database.
+    pub fn token_file(&self) -> PathBuf {
+        self.server.auth.token_file.clone().unwrap_or_else(|| {
+            self.database.parent().unwrap_or_else(|| Path::new(".")).join("admin.token")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file_and_files_override_them() {
+        let config = Config::from_toml("").unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+        let config = Config::from_toml(
+            "redis = \"redis://127.0.0.1:6379\"\n[server]\nlisten = \"0.0.0.0:9000\"\n\
+             [windows]\nmax_events_per_entity = 50\n\
+             [learning.triggers]\npending_threshold = 500\n\
+             [learning.retrain]\nseed = 9\n",
+        )
+        .unwrap();
+        assert_eq!(config.server.listen.port(), 9000);
+        assert_eq!(config.windows.policy(), WindowPolicy { horizon_secs: 86_400, max_events: 50 });
+        assert_eq!(config.redis.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(config.learning.triggers.pending_threshold, 500);
+        assert_eq!(config.learning.retrain.seed, 9);
+        // The effective configuration round-trips through TOML.
+        assert_eq!(Config::from_toml(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = Config::from_toml("listne = \"x\"").unwrap_err().to_string();
+        assert!(e.contains("unknown field `listne`"), "{e}");
+        let mut config = Config::default();
+        config.server.auth.admin_tokens = vec!["short".into()];
+        let e = config.check().unwrap_err().to_string();
+        assert!(e.contains("server.auth.admin_tokens[0] is shorter"), "{e}");
+        let mut config = Config::default();
+        config.server.limits.max_body_bytes = 0;
+        let e = config.check().unwrap_err().to_string();
+        assert!(e.contains("server.limits.max_body_bytes must be positive"), "{e}");
+        let mut config = Config::default();
+        config.learning.triggers.override_window = 50;
+        let e = config.check().unwrap_err().to_string();
+        assert!(e.contains("learning.triggers") && e.contains("override_window"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_feed_file_is_named() {
+        let mut config = Config::default();
+        config.intel.c2 = Some(PathBuf::from("/nonexistent/feodo.csv"));
+        let e = config.featurizer().unwrap_err().to_string();
+        assert!(e.contains("c2") && e.contains("/nonexistent/feodo.csv"), "{e}");
+    }
+}

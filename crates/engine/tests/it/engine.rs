@@ -1,0 +1,187 @@
+//! The engine driven directly, as a host program would: no HTTP server anywhere.
+
+use std::net::IpAddr;
+
+use vigil_engine::{Config, Engine, EngineError, Feedback, FeedbackTarget, Source};
+use vigil_features::{Event, EventKind, FeedKind, Intel, Timestamp};
+use vigil_store::JobStatus;
+
+use crate::{engine_with, shared};
+
+fn login(ip: &str, secs: i64, user: &str) -> Event {
+    let mut e = Event::new(
+        Timestamp::from_secs(1_525_600_000 + secs).unwrap(),
+        ip.parse().unwrap(),
+        EventKind::LoginFailed,
+    );
+    e.username = Some(user.into());
+    e.password = Some("123456".into());
+    e
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+#[tokio::test]
+async fn ingest_gives_a_verdict_per_source_and_feedback_is_stored_once() {
+    let (engine, _dir) = engine_with(|_| {}, Intel::new());
+    let events = vec![
+        login("192.0.2.1", 0, "root"),
+        login("192.0.2.1", 5, "admin"),
+        login("198.51.100.7", 1, "pi"),
+    ];
+    let ingest = engine.ingest(events.clone()).await.unwrap();
+    assert_eq!((ingest.added, ingest.duplicates), (3, 0));
+    let entities: Vec<&str> = ingest.verdicts.iter().map(|v| v.entity.as_str()).collect();
+    assert_eq!(entities, ["192.0.2.1", "198.51.100.7"]);
+    let first = &ingest.verdicts[0];
+    assert_eq!(first.window.unwrap().events, 2);
+    let p: f32 = first.scored.probabilities.iter().sum();
+    assert!((p - 1.0).abs() < 1e-4, "{p}");
+    // The verdict serialises as the API's verdict object.
+    let json = serde_json::to_value(first).unwrap();
+    assert_eq!(json["entity"], "192.0.2.1");
+    assert_eq!(json["class"], first.class());
+    assert_eq!(json["prediction_id"], first.prediction_id.to_string());
+    assert_eq!(json["probabilities"].as_object().unwrap().len(), 7);
+
+    // A retried batch adds nothing.
+    let again = engine.ingest(events).await.unwrap();
+    assert_eq!((again.added, again.duplicates), (0, 3));
+    assert_eq!(engine.window_size(), (2, 3));
+
+    let feedback = |id: String| Feedback {
+        verdict: "OVERRIDE".into(),
+        correct_label: Some("brute force".into()),
+        target: FeedbackTarget::Prediction(id),
+    };
+    let receipt = engine.feedback(feedback(first.prediction_id.to_string())).await.unwrap();
+    assert!(receipt.was_override || first.class() == "Brute Force");
+    let stored = engine.samples().sample(receipt.sample_id).unwrap().unwrap();
+    assert_eq!(stored.entity, "192.0.2.1");
+    assert_eq!(stored.features, first.features.as_slice());
+    let second = engine.feedback(feedback(first.prediction_id.to_string())).await.unwrap_err();
+    assert!(
+        matches!(second, EngineError::FeedbackExists { sample_id, .. } if sample_id == receipt.sample_id),
+        "{second}"
+    );
+    let unknown = engine.feedback(feedback("0".repeat(32))).await.unwrap_err();
+    assert!(matches!(unknown, EngineError::UnknownPrediction { .. }), "{unknown}");
+    let status = engine.status().await.unwrap();
+    assert_eq!(status["model_version"], "t1");
+    assert_eq!(status["override_rate"]["verdicts"], 1, "{status}");
+}
+
+#[tokio::test]
+async fn scoring_changes_no_window_and_entities_show_named_features() {
+    let (engine, _dir) = engine_with(|_| {}, Intel::new());
+    let verdict = engine.score_events(vec![login("203.0.113.9", 0, "root")], None).unwrap();
+    assert_eq!(verdict.window.unwrap().events, 1);
+    assert_eq!(engine.window_size(), (0, 0));
+    let e = engine.score_entity(ip("203.0.113.9")).await.unwrap_err();
+    assert!(matches!(e, EngineError::UnknownEntity { .. }), "{e}");
+    let e = engine
+        .score_events(vec![login("203.0.113.9", 0, "a"), login("203.0.113.10", 0, "b")], None)
+        .unwrap_err();
+    assert!(e.to_string().contains("2 sources (203.0.113.9, 203.0.113.10)"), "{e}");
+    let e = engine.score_events(vec![login("203.0.113.9", 0, "a")], Some("10.0.0.1")).unwrap_err();
+    assert!(matches!(e, EngineError::EntityMismatch { .. }), "{e}");
+    let e = engine.score_vector(&[f32::NAN; 100], None).unwrap_err();
+    assert!(matches!(e, EngineError::InvalidFeatures(_)), "{e}");
+    let v = engine.score_vector(&[0.0; 100], Some("host-7")).unwrap();
+    assert_eq!(v.entity, "host-7");
+
+    engine
+        .ingest(vec![login("203.0.113.9", 0, "root"), login("203.0.113.9", 90, "admin")])
+        .await
+        .unwrap();
+    let view = engine.entity(ip("203.0.113.9")).await.unwrap();
+    assert_eq!(view.events, 2);
+    let json = serde_json::to_value(&view).unwrap();
+    assert_eq!(json["window"]["events"], 2);
+    assert_eq!(json["window"]["first_event"], "2018-05-06T09:46:40Z");
+    assert_eq!(json["window"]["last_event"], "2018-05-06T09:48:10Z");
+    let names: Vec<&str> =
+        json["features"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(names, vigil_features::feature_names());
+    assert_eq!(json["features"]["failed_login_count"], f64::from(3f32.ln()));
+    // The vector ingest computed was cached; the entity view reads it from there.
+    assert_eq!(view.provenance.source, Source::Cache);
+    // Scoring a known entity gives the same vector.
+    let scored = engine.score_entity(ip("203.0.113.9")).await.unwrap();
+    assert_eq!(scored.features, view.features);
+}
+
+#[tokio::test]
+async fn a_feed_change_never_serves_a_vector_cached_under_the_old_feeds() {
+    let (engine, _dir) = engine_with(|_| {}, Intel::new());
+    // 185.220.101.4 is a Tor exit in the Tor Project's list.
+    let tor = "185.220.101.4";
+    engine.ingest(vec![login(tor, 0, "root")]).await.unwrap();
+    let before = engine.entity(ip(tor)).await.unwrap();
+    assert_eq!(before.provenance.source, Source::Cache);
+    engine
+        .intel()
+        .load(FeedKind::TorExits, shared("intel/torproject_exit-addresses_2024-03-12.txt"))
+        .unwrap();
+    let after = engine.entity(ip(tor)).await.unwrap();
+    assert_eq!(after.provenance.source, Source::Computed);
+    assert_ne!(after.featurizer, before.featurizer);
+    let is_tor = vigil_features::feature_index("tor_exit_node").unwrap();
+    assert_eq!(before.features.as_slice()[is_tor], 0.0);
+    assert_eq!(after.features.as_slice()[is_tor], 1.0);
+}
+
+#[tokio::test]
+async fn without_a_model_nothing_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        database: dir.path().join("vigil.db"),
+        registry: dir.path().join("registry"),
+        ..Config::default()
+    };
+    config.learning.bootstrap.enabled = false;
+    let engine = Engine::open(config).await.unwrap();
+    engine.prepare().await.unwrap();
+    assert!(engine.model().is_none());
+    let e = engine.ingest(vec![login("192.0.2.1", 0, "root")]).await.unwrap_err();
+    assert!(matches!(e, EngineError::NoModel), "{e}");
+    assert_eq!(engine.window_size(), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_champion_is_bootstrapped_in_process_with_the_learning_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        database: dir.path().join("vigil.db"),
+        registry: dir.path().join("registry"),
+        ..Config::default()
+    };
+    config.learning.base = dir.path().join("base-events.jsonl");
+    config.learning.reports = dir.path().join("reports");
+    config.learning.bootstrap.entities = 400;
+    config.learning.retrain.model =
+        vigil_retrain::ModelConfig::Forest(vigil_retrain::ForestConfig {
+            n_trees: 12,
+            ..vigil_retrain::ForestConfig::default()
+        });
+    config.intel = crate::real_intel();
+    let engine = Engine::open(config).await.unwrap();
+    engine.prepare().await.unwrap();
+    let model = engine.model().expect("a bootstrapped champion");
+    assert_eq!(model.version(), "v1");
+    // Recorded as a job in the sample store, like any retrain.
+    let jobs = engine.samples().recent_jobs(5).unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!((jobs[0].trigger.as_str(), jobs[0].status), ("bootstrap", JobStatus::Succeeded));
+    // The run used the configured recipe (the worker's settings, not the defaults).
+    assert_eq!(model.artifact().model.name(), "forest");
+    let reports: Vec<_> = std::fs::read_dir(dir.path().join("reports")).unwrap().collect();
+    assert_eq!(reports.len(), 1, "one run report in learning.reports");
+    // A second engine on the same registry finds the champion and trains nothing.
+    let again = Engine::open(engine.config().clone()).await.unwrap();
+    again.prepare().await.unwrap();
+    assert_eq!(again.model().unwrap().version(), "v1");
+    assert_eq!(again.samples().recent_jobs(5).unwrap().len(), 1);
+}
