@@ -1,21 +1,17 @@
 //! `vigil-eval benchmark`: the ablation baseline -> +balancing -> +loss -> +temperature ->
 //! +thresholds, per model, scored on a test set that nothing was fitted or chosen on.
 
-use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args as ClapArgs, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
-use vigil_balance::BalanceParams;
-use vigil_core::metrics::{ConfusionMatrix, ece15};
-use vigil_core::{Dataset, stratified_split};
-use vigil_model::pipeline::{self, LossChoice, ModelSpec, PipelineParams, PipelineReport};
-use vigil_model::{Artifact, GbdtParams, MlpParams};
-use vigil_thresholds::ThresholdParams;
+use vigil_core::stratified_split;
+use vigil_evaluate::{Best, Report, Row, Stage, best_row, markdown};
+use vigil_model::pipeline::ModelSpec;
+use vigil_model::{GbdtParams, MlpParams};
 
 use crate::Outcome;
 use crate::data::DataArgs;
@@ -33,7 +29,8 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = ModelArg::Both)]
     model: ModelArg,
     /// Run only this ablation row (and the fit it needs) instead of all of them.
-    #[arg(long, value_enum)]
+    /// (baseline, balancing, loss, temperature, thresholds)
+    #[arg(long, value_parser = parse_stage)]
     pipeline: Option<Stage>,
     /// Seed of every split, sampler and model.
     #[arg(long, default_value_t = 0)]
@@ -74,110 +71,6 @@ enum ModelArg {
     Mlp,
     Trees,
     Both,
-}
-
-/// The ablation rows, each adding one step to the previous.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-enum Stage {
-    /// Plain cross-entropy, no balancing, argmax.
-    Baseline,
-    /// + balancing of the training split (auto method).
-    Balancing,
-    /// + the recommended loss (focal or weighted).
-    Loss,
-    /// + temperature scaling.
-    Temperature,
-    /// + per-class thresholds.
-    Thresholds,
-}
-
-impl Stage {
-    const ALL: [Self; 5] =
-        [Self::Baseline, Self::Balancing, Self::Loss, Self::Temperature, Self::Thresholds];
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Baseline => "baseline",
-            Self::Balancing => "+balancing",
-            Self::Loss => "+loss",
-            Self::Temperature => "+temperature",
-            Self::Thresholds => "+thresholds",
-        }
-    }
-
-    /// The recipe whose fitted artifact this row is scored from.
-    fn recipe(self, model: &ModelSpec, seed: u64) -> PipelineParams {
-        let balance =
-            (self >= Self::Balancing).then(|| BalanceParams { seed, ..BalanceParams::default() });
-        let loss =
-            if self >= Self::Loss { LossChoice::Recommended } else { LossChoice::CrossEntropy };
-        PipelineParams {
-            model: model.clone(),
-            balance,
-            loss,
-            // The loss row's fit also calibrates and fits thresholds; rows score it with
-            // or without them, so the last three rows share one fit.
-            calibrate: self >= Self::Loss,
-            thresholds: (self >= Self::Loss).then(ThresholdParams::default),
-        }
-    }
-
-    /// The artifact this row scores, from its recipe's fitted artifact.
-    fn view(self, fitted: &Artifact) -> Artifact {
-        match self {
-            Self::Baseline | Self::Balancing | Self::Loss => fitted.uncalibrated(),
-            Self::Temperature => fitted.without_thresholds(),
-            Self::Thresholds => fitted.clone(),
-        }
-    }
-
-    /// The stage whose fit this row reuses.
-    fn fit_stage(self) -> Self {
-        self.min(Self::Loss)
-    }
-}
-
-/// Scores of one artifact on one split.
-#[derive(Debug, Clone, Serialize)]
-struct Scores {
-    accuracy: f64,
-    macro_f1: f64,
-    normal_fpr: f64,
-    ece: f64,
-    per_class_recall: serde_json::Map<String, serde_json::Value>,
-    predict_us_per_row: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Row {
-    pipeline: &'static str,
-    model: &'static str,
-    #[serde(flatten)]
-    test: Scores,
-    train_seconds: f64,
-    validation: Scores,
-}
-
-#[derive(Debug, Serialize)]
-struct Best {
-    #[serde(flatten)]
-    row: Row,
-    selected_by: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    dataset: String,
-    train_file: String,
-    test_source: String,
-    seed: u64,
-    n_train: usize,
-    n_validation: usize,
-    n_test: usize,
-    classes: Vec<String>,
-    rows: Vec<Row>,
-    best: Best,
-    fits: Vec<serde_json::Value>,
 }
 
 /// Loads, splits, fits every recipe, scores every row, writes reports, applies gates.
@@ -231,41 +124,20 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
     let stages: Vec<Stage> = args.pipeline.map_or_else(|| Stage::ALL.to_vec(), |s| vec![s]);
     let schema = format!("{}", args.data.dataset);
 
-    let mut rows = Vec::new();
-    let mut fits = Vec::new();
-    // Every fitted artifact, by model and the stage it was fitted for.
-    let mut fitted: Vec<(&'static str, Stage, Artifact, f64)> = Vec::new();
-    for &(model_name, ref spec) in &models {
-        for &stage in &stages {
-            let fit_stage = stage.fit_stage();
-            let find =
-                |(m, s, ..): &&(&str, Stage, Artifact, f64)| *m == model_name && *s == fit_stage;
-            if !fitted.iter().any(|f| find(&f)) {
-                progress.set_message(format!("{model_name}: fitting {}", fit_stage.label()));
-                let recipe = fit_stage.recipe(spec, args.seed);
-                let clock = Instant::now();
-                let (artifact, report) = pipeline::train(&recipe, &schema, &train, &validation)
-                    .with_context(|| format!("{model_name} {}", fit_stage.label()))?;
-                let seconds = clock.elapsed().as_secs_f64();
-                fits.push(fit_summary(model_name, fit_stage, &report, seconds));
-                fitted.push((model_name, fit_stage, artifact, seconds));
-            }
-            let (.., artifact, seconds) = fitted.iter().find(find).expect("fitted above");
-            progress.set_message(format!("{model_name}: scoring {}", stage.label()));
-            let view = stage.view(artifact);
-            rows.push(Row {
-                pipeline: stage.label(),
-                model: model_name,
-                test: score(&view, &test)?,
-                train_seconds: *seconds,
-                validation: score(&view, &validation)?,
-            });
-        }
-    }
+    let ablation = vigil_evaluate::ablation(
+        &models,
+        &stages,
+        &schema,
+        args.seed,
+        &train,
+        &validation,
+        &test,
+        |message| progress.set_message(message),
+    )?;
     progress.finish_and_clear();
 
-    let best_index = best_row(&rows);
-    let best = Best { row: rows[best_index].clone(), selected_by: "validation" };
+    let best_index = best_row(&ablation.rows);
+    let best = Best { row: ablation.rows[best_index].clone(), selected_by: "validation" };
     let report = Report {
         dataset: schema,
         train_file: args.data.train_path()?.display().to_string(),
@@ -275,9 +147,9 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
         n_validation: validation.n_rows(),
         n_test: test.n_rows(),
         classes: train.classes().names().to_vec(),
-        rows,
+        rows: ablation.rows.clone(),
         best,
-        fits,
+        fits: ablation.fits.clone(),
     };
 
     let markdown = markdown(&report);
@@ -293,16 +165,15 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
         std::fs::write(path, &markdown).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.artifact {
-        let best = &report.best.row;
-        let stage = Stage::ALL.into_iter().find(|s| s.label() == best.pipeline).expect("a stage");
-        let (.., artifact, _) = fitted
-            .iter()
-            .find(|(m, s, ..)| *m == best.model && *s == stage.fit_stage())
-            .expect("the best row was fitted");
-        std::fs::write(path, stage.view(artifact).to_bytes()?)
+        let artifact = ablation.artifact_of(&report.best.row).expect("the best row was fitted");
+        std::fs::write(path, artifact.to_bytes()?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(gates(args, &report.best.row))
+}
+
+fn parse_stage(s: &str) -> Result<Stage, String> {
+    s.parse().map_err(|e| format!("{e}"))
 }
 
 fn gates(args: &Args, best: &Row) -> Outcome {
@@ -345,119 +216,4 @@ fn progress_bar() -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
-}
-
-fn score(artifact: &Artifact, data: &Dataset) -> Result<Scores> {
-    if data.n_rows() == 0 {
-        bail!("an empty split cannot be scored");
-    }
-    let clock = Instant::now();
-    let probs = artifact.probabilities(data.features())?;
-    let predicted = artifact.thresholds.predict(probs.view());
-    let micros = clock.elapsed().as_secs_f64() * 1e6 / data.n_rows() as f64;
-    let cm = ConfusionMatrix::new(data.classes().len(), data.labels(), &predicted)?;
-    let per_class_recall = data
-        .classes()
-        .names()
-        .iter()
-        .zip(cm.recalls())
-        .map(|(name, recall)| (name.clone(), serde_json::json!(round4(recall))))
-        .collect();
-    Ok(Scores {
-        accuracy: round4(cm.accuracy()),
-        macro_f1: round4(cm.macro_f1()),
-        normal_fpr: round4(cm.false_positive_rate(0)),
-        ece: round4(ece15(probs.view(), data.labels())),
-        per_class_recall,
-        predict_us_per_row: (micros * 1000.0).round() / 1000.0,
-    })
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
-}
-
-/// Highest validation macro-F1; ties go to higher validation accuracy, then the earlier row.
-fn best_row(rows: &[Row]) -> usize {
-    let mut best = 0;
-    for (i, row) in rows.iter().enumerate().skip(1) {
-        let (a, b) = (&row.validation, &rows[best].validation);
-        if (a.macro_f1, a.accuracy) > (b.macro_f1, b.accuracy) {
-            best = i;
-        }
-    }
-    best
-}
-
-fn fit_summary(
-    model: &str,
-    stage: Stage,
-    report: &PipelineReport,
-    seconds: f64,
-) -> serde_json::Value {
-    serde_json::json!({
-        "model": model,
-        "fit_for": stage.label(),
-        "seconds": (seconds * 1000.0).round() / 1000.0,
-        "class_counts": report.class_counts,
-        "balance": report.balance.as_ref().map(|b| serde_json::json!({
-            "method": b.method.name(),
-            "reason": b.reason,
-            "counts_after": b.counts_after,
-        })),
-        "loss": report.loss,
-        "loss_reason": report.recommendation.as_ref().map(|r| r.reason.clone()),
-        "temperature": report.temperature,
-        "thresholds": report.thresholds,
-        "step_seconds": report.seconds,
-    })
-}
-
-fn markdown(report: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "**{}**: {} train / {} validation / {} test rows; test: {}; seed {}\n",
-        report.dataset,
-        report.n_train,
-        report.n_validation,
-        report.n_test,
-        report.test_source,
-        report.seed
-    );
-    let classes = report.classes.join(" / ");
-    let _ = writeln!(
-        out,
-        "| model | pipeline | accuracy | macro-F1 | normal FPR | ECE | recall ({classes}) | train s | predict µs/row | val macro-F1 |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
-    for row in &report.rows {
-        let recalls: Vec<String> = row
-            .test
-            .per_class_recall
-            .values()
-            .map(|v| format!("{:.2}", v.as_f64().unwrap_or(0.0)))
-            .collect();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {} | {:.1} | {:.2} | {:.4} |",
-            row.model,
-            row.pipeline,
-            row.test.accuracy,
-            row.test.macro_f1,
-            row.test.normal_fpr,
-            row.test.ece,
-            recalls.join(" / "),
-            row.train_seconds,
-            row.test.predict_us_per_row,
-            row.validation.macro_f1,
-        );
-    }
-    let best = &report.best.row;
-    let _ = writeln!(
-        out,
-        "\nbest by validation macro-F1: {} {} (test accuracy {:.4}, macro-F1 {:.4})",
-        best.model, best.pipeline, best.test.accuracy, best.test.macro_f1
-    );
-    out
 }

@@ -10,51 +10,51 @@ use vigil_engine::Config;
 /// Flags and environment variables; each overrides the file's value when given.
 #[derive(Debug, Default, clap::Parser)]
 #[command(name = "vigil-server", version, about = "The vigil inference server")]
-pub struct Args {
+pub(crate) struct Args {
     /// The TOML configuration file (shared with vigil-worker).
     #[arg(long, env = "VIGIL_CONFIG")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, env = "VIGIL_LISTEN")]
-    pub listen: Option<SocketAddr>,
+    pub(crate) listen: Option<SocketAddr>,
     /// The SQLite sample store.
     #[arg(long, env = "VIGIL_DATABASE")]
-    pub database: Option<PathBuf>,
+    pub(crate) database: Option<PathBuf>,
     /// The model registry directory.
     #[arg(long, env = "VIGIL_REGISTRY")]
-    pub registry: Option<PathBuf>,
+    pub(crate) registry: Option<PathBuf>,
     /// Use Redis at this URL for the feature cache (e.g. redis://127.0.0.1:6379).
     #[arg(long, env = "VIGIL_REDIS")]
-    pub redis: Option<String>,
+    pub(crate) redis: Option<String>,
     /// Do not train a first champion when the registry has none (serve 503 until one appears).
     #[arg(long, env = "VIGIL_NO_BOOTSTRAP")]
-    pub no_bootstrap: bool,
+    pub(crate) no_bootstrap: bool,
     /// Admin tokens, comma-separated (environment only is better: flags show in `ps`).
     #[arg(long, env = "VIGIL_ADMIN_TOKENS", hide_env_values = true, value_delimiter = ',')]
-    pub admin_tokens: Vec<String>,
+    pub(crate) admin_tokens: Vec<String>,
     /// Feedback tokens, comma-separated.
     #[arg(long, env = "VIGIL_FEEDBACK_TOKENS", hide_env_values = true, value_delimiter = ',')]
-    pub feedback_tokens: Vec<String>,
+    pub(crate) feedback_tokens: Vec<String>,
     /// Score tokens, comma-separated (when set, scoring needs a token).
     #[arg(long, env = "VIGIL_SCORE_TOKENS", hide_env_values = true, value_delimiter = ',')]
-    pub score_tokens: Vec<String>,
+    pub(crate) score_tokens: Vec<String>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `vigil_server=debug`.
     #[arg(long, env = "VIGIL_LOG", default_value = "info")]
-    pub log: String,
+    pub(crate) log: String,
     /// What to do (default: serve).
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// What to do instead of serving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print the effective configuration (file, then environment and flags) as TOML.
     Config,
 }
 
 /// Defaults, then `args.config` (if any), then every flag or variable given; checked.
-pub fn load(args: &Args) -> anyhow::Result<Config> {
+pub(crate) fn load(args: &Args) -> anyhow::Result<Config> {
     let mut config = match &args.config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),

@@ -1,11 +1,16 @@
-//! vigil-server: flags and environment in, then [`vigil_server::run`] until SIGTERM.
-//! Exit code 0 after a graceful shutdown, 2 on a startup or serving error.
+//! vigil-server: flags and environment over the shared configuration, then the vigil-http
+//! router over a vigil-engine until SIGTERM. Exit code 0 after a graceful shutdown, 2 on a
+//! startup or serving error.
+
+mod config;
+mod run;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use vigil_server::{Args, Command};
+
+use crate::config::{Args, Command};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -16,7 +21,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let config = match vigil_server::load_config(&args) {
+    let config = match config::load(&args) {
         Ok(config) => config,
         Err(e) => return fail(&e),
     };
@@ -24,7 +29,7 @@ fn main() -> ExitCode {
         print_config(&config.to_toml());
         return ExitCode::SUCCESS;
     }
-    match vigil_server::run(config) {
+    match run::run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }

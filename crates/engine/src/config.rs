@@ -489,6 +489,14 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        let doc = include_str!("../../../docs/CONFIG.md");
+        let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let end = start + doc[start..].find("```").expect("its end");
+        assert_eq!(Config::from_toml(&doc[start..end]).unwrap(), Config::default());
+    }
+
+    #[test]
     fn a_missing_feed_file_is_named() {
         let mut config = Config::default();
         config.intel.c2 = Some(PathBuf::from("/nonexistent/feodo.csv"));

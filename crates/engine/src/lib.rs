@@ -20,8 +20,7 @@
 //! # async fn demo() -> Result<(), vigil_engine::EngineError> {
 //! let engine = Engine::open(Config::default()).await?;
 //! engine.prepare().await?; // load (or bootstrap) the champion
-//! let log = std::fs::read("cowrie.json").unwrap();
-//! let parsed = vigil_features::parse_lines(vigil_features::Format::Cowrie, &log).unwrap();
+//! let parsed = vigil_features::parse_file(vigil_features::Format::Cowrie, "cowrie.json").unwrap();
 //! for verdict in engine.ingest(parsed.events).await?.verdicts {
 //!     println!("{} {} {:.2}", verdict.entity, verdict.class(), verdict.confidence());
 //! }

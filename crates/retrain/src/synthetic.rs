@@ -77,3 +77,28 @@ pub fn mistyping_admins(n: usize, seed: u64, prefix: &str) -> Vec<(String, Vec<f
         })
         .collect()
 }
+
+/// A small gradient-boosted model trained on [`threat_rows`] (700 training, 350 validation
+/// rows from `seed`): calibrated, with thresholds, for tests and examples that need a real
+/// model of the threat classes quickly (well under a second).
+pub fn tiny_artifact(seed: u64) -> vigil_model::Artifact {
+    use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams};
+    let (_, train) = threat_rows(700, seed, "train");
+    let (_, validation) = threat_rows(350, seed + 1000, "validation");
+    let params = PipelineParams {
+        model: ModelSpec::Gbdt(
+            vigil_model::GbdtParams::new()
+                .max_rounds(8)
+                .max_leaves(8)
+                .min_samples_leaf(5)
+                .seed(seed),
+        ),
+        balance: None,
+        loss: LossChoice::CrossEntropy,
+        calibrate: true,
+        thresholds: Some(vigil_thresholds::ThresholdParams::default()),
+    };
+    vigil_model::pipeline::train(&params, "v1", &train, &validation)
+        .expect("the synthetic rows train")
+        .0
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use vigil_registry::{NewVersion, Registry};
 
-use crate::support::{cowrie_slice, tiny_artifact};
+use vigil_retrain::synthetic::tiny_artifact;
 
 /// The child process, killed if the test fails before it is shut down.
 struct Server {
@@ -223,4 +223,19 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
     };
     assert!(status.success(), "{status}:\n{}", log());
     assert!(log().contains("SIGTERM: finishing in-flight requests"), "{}", log());
+}
+
+/// The first `lines` lines of a real Cowrie log in ../shared/datasets.
+pub(crate) fn cowrie_slice(lines: usize) -> String {
+    use std::io::{BufRead, BufReader};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/datasets/cowrie/cowrie_scriptzteam_2017-11-04.json.gz");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| {
+        panic!(
+            "{} is missing ({e}): the test needs ../shared/datasets beside the checkout",
+            path.display()
+        )
+    });
+    let reader = BufReader::new(flate2::read::MultiGzDecoder::new(file));
+    reader.lines().take(lines).map(|l| l.unwrap() + "\n").collect()
 }

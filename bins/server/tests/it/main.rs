@@ -1,8 +1,3 @@
-//! Integration tests of vigil-server: the router without a socket, model swaps, Redis
-//! failure, and the binary end to end.
+//! The vigil-server binary end to end (the router itself is tested in vigil-http).
 
 mod e2e;
-mod redis;
-mod router;
-mod support;
-mod swap;

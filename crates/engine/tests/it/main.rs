@@ -10,8 +10,7 @@ use std::sync::OnceLock;
 use tempfile::TempDir;
 use vigil_engine::{Config, Engine, LoadedModel};
 use vigil_features::Intel;
-use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams};
-use vigil_model::{Artifact, GbdtParams};
+use vigil_model::Artifact;
 use vigil_store::{AnyCache, MemoryCache, MemoryConfig, SampleStore, SampleStoreConfig};
 
 /// `../shared/datasets/<rel>`, or a panic that says what is missing.
@@ -25,24 +24,10 @@ pub(crate) fn shared(rel: &str) -> PathBuf {
     path
 }
 
-/// A small gradient-boosted model on synthetic 100-wide rows of the 7 threat classes,
-/// trained once per process.
+/// [`vigil_retrain::synthetic::tiny_artifact`] as model `t1`, trained once per process.
 pub(crate) fn tiny_model() -> LoadedModel {
     static ARTIFACT: OnceLock<Artifact> = OnceLock::new();
-    let artifact = ARTIFACT.get_or_init(|| {
-        let (_, train) = vigil_retrain::synthetic::threat_rows(700, 1, "train");
-        let (_, validation) = vigil_retrain::synthetic::threat_rows(350, 2, "validation");
-        let params = PipelineParams {
-            model: ModelSpec::Gbdt(
-                GbdtParams::new().max_rounds(8).max_leaves(8).min_samples_leaf(5).seed(1),
-            ),
-            balance: None,
-            loss: LossChoice::CrossEntropy,
-            calibrate: true,
-            thresholds: Some(vigil_thresholds::ThresholdParams::default()),
-        };
-        vigil_model::pipeline::train(&params, "v1", &train, &validation).unwrap().0
-    });
+    let artifact = ARTIFACT.get_or_init(|| vigil_retrain::synthetic::tiny_artifact(1));
     LoadedModel::new("t1", serde_json::json!({ "version": "t1" }), artifact.clone()).unwrap()
 }
 

@@ -658,6 +658,7 @@ fn the_docs_name_every_route() {
         "/v1/score",
         "/v1/feedback",
         "/v1/model",
+        "/v1/entities/{ip}",
         "/v1/learning/status",
         "/v1/learning/retrain",
         "/healthz",
@@ -670,10 +671,9 @@ fn the_docs_name_every_route() {
         );
         assert!(openapi.contains(&format!("  {route}:\n")), "openapi.yaml lacks {route}");
     }
-    for key in
-        ["max_body_bytes", "max_events_per_entity", "redis_key_prefix", "token_file", "base_events"]
-    {
-        assert!(api.contains(key), "API.md lacks the config key {key}");
+    let config = std::fs::read_to_string(root.join("CONFIG.md")).unwrap();
+    for key in ["max_body_bytes", "max_events_per_entity", "redis_key_prefix", "token_file"] {
+        assert!(config.contains(key), "CONFIG.md lacks the config key {key}");
     }
 }
 
@@ -690,4 +690,32 @@ async fn a_request_that_never_finishes_its_body_times_out() {
     // Counted like any other request.
     let text = get(&s.app, "/metrics", None).await.json.as_str().unwrap().to_owned();
     assert!(text.contains("route=\"/v1/events\",method=\"POST\",status=\"408\""), "{text}");
+}
+
+#[tokio::test]
+async fn an_entity_shows_its_window_and_named_features() {
+    let s = server();
+    let r =
+        post_lines(&s.app, "/v1/events?format=cowrie", cowrie_logins("203.0.113.21", 3, 0)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let r = get(&s.app, "/v1/entities/203.0.113.21", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["entity"], "203.0.113.21");
+    let events = r.json["window"]["events"].as_u64().unwrap();
+    assert!(events >= 3, "{}", r.json);
+    assert_eq!(r.json["provenance"]["source"], "cache");
+    let features = r.json["features"].as_object().unwrap();
+    let names: Vec<&str> = features.keys().map(String::as_str).collect();
+    assert_eq!(names, vigil_features::feature_names());
+    assert_eq!(features["event_count"].as_f64().unwrap() as f32, (1.0 + events as f32).ln());
+    let r = get(&s.app, "/v1/entities/203.0.113.99", None).await;
+    assert_eq!(
+        (r.status, r.json["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_entity"))
+    );
+    let r = get(&s.app, "/v1/entities/not-an-ip", None).await;
+    assert_eq!(
+        (r.status, r.json["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_entity"))
+    );
 }

@@ -5,7 +5,7 @@
 //! Setup (outside the timed closures): a bootstrapped champion (1500 simulated entities, as
 //! the server trains at first start) and payloads cut from a real Cowrie log.
 //!
-//! `cargo bench -p vigil-server --bench score`
+//! `cargo bench -p vigil-http --bench score`
 
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
@@ -16,9 +16,8 @@ use axum::http::{Request, header};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use vigil_engine::{Config, LoadedModel};
-use vigil_registry::RegistryReader;
-use vigil_server::{AppState, app, build_state};
+use vigil_engine::Config;
+use vigil_http::{AppState, app, build_state};
 
 /// The events of the busiest source in the first 4000 lines of a real Cowrie log, or
 /// synthetic login failures if the data set is absent.
@@ -53,13 +52,7 @@ fn setup(runtime: &tokio::runtime::Runtime, dir: &Path) -> AppState {
     config.server.auth.admin_tokens = vec!["bench-admin-token-0123456789".into()];
     let state = runtime.block_on(build_state(config)).expect("state");
     runtime.block_on(state.engine().prepare()).expect("bootstrap");
-    let (manifest, bytes) = RegistryReader::open(dir.join("registry"))
-        .and_then(|r| r.load_champion())
-        .expect("registry")
-        .expect("a champion");
-    let model =
-        LoadedModel::from_bytes(manifest.version.clone(), json!({}), &bytes).expect("model");
-    state.engine().set_model(model);
+    assert!(state.engine().model().is_some(), "a bootstrapped champion");
     state
 }
 

@@ -28,7 +28,7 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// State over `engine`; its configuration's tokens are used as given (the token file is
-    /// resolved by [`crate::run`]).
+    /// resolved by [`crate::build_state`]).
     pub fn new(engine: Engine) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -55,5 +55,10 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &PrometheusHandle {
         &self.inner.metrics
+    }
+
+    /// Drains the metrics recorder's histogram buffers; call every few seconds.
+    pub fn metrics_upkeep(&self) {
+        self.inner.metrics.run_upkeep();
     }
 }

@@ -10,35 +10,21 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 use vigil_engine::{AuthConfig, Config, Engine, LoadedModel, ServerConfig};
 use vigil_features::Intel;
-use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams};
-use vigil_model::{Artifact, GbdtParams};
-use vigil_server::{AppState, app};
+use vigil_http::{AppState, app};
+use vigil_model::Artifact;
 use vigil_store::{AnyCache, MemoryCache, MemoryConfig, SampleStore, SampleStoreConfig};
-use vigil_thresholds::ThresholdParams;
 
 pub(crate) const ADMIN: &str = "admin-token-for-tests-0123456789";
 pub(crate) const FEEDBACK: &str = "feedback-token-for-tests-012345";
 
-/// A small gradient-boosted model on synthetic 100-wide rows of the 7 threat classes
-/// (class `c` shifts features `10c..10c+10`), trained once per seed and process.
+/// [`vigil_retrain::synthetic::tiny_artifact`], trained once per seed and process.
 pub(crate) fn tiny_artifact(seed: u64) -> Artifact {
     static MODELS: OnceLock<std::sync::Mutex<Vec<(u64, Artifact)>>> = OnceLock::new();
     let cache = MODELS.get_or_init(Default::default);
     if let Some((_, a)) = cache.lock().unwrap().iter().find(|(s, _)| *s == seed) {
         return a.clone();
     }
-    let (_, train) = vigil_retrain::synthetic::threat_rows(700, seed, "train");
-    let (_, validation) = vigil_retrain::synthetic::threat_rows(350, seed + 1000, "validation");
-    let params = PipelineParams {
-        model: ModelSpec::Gbdt(
-            GbdtParams::new().max_rounds(8).max_leaves(8).min_samples_leaf(5).seed(seed),
-        ),
-        balance: None,
-        loss: LossChoice::CrossEntropy,
-        calibrate: true,
-        thresholds: Some(ThresholdParams::default()),
-    };
-    let (artifact, _) = vigil_model::pipeline::train(&params, "v1", &train, &validation).unwrap();
+    let artifact = vigil_retrain::synthetic::tiny_artifact(seed);
     cache.lock().unwrap().push((seed, artifact.clone()));
     artifact
 }
@@ -201,19 +187,4 @@ pub(crate) fn cowrie_logins(ip: &str, n: usize, t0: u32) -> String {
 /// A vector of the schema's width.
 pub(crate) fn vector(value: f32) -> Vec<f32> {
     vec![value; vigil_features::FEATURE_COUNT]
-}
-
-/// The first `lines` lines of a real Cowrie log in ../shared/datasets.
-pub(crate) fn cowrie_slice(lines: usize) -> String {
-    use std::io::{BufRead, BufReader};
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/datasets/cowrie/cowrie_scriptzteam_2017-11-04.json.gz");
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| {
-        panic!(
-            "{} is missing ({e}): the test needs ../shared/datasets beside the checkout",
-            path.display()
-        )
-    });
-    let reader = BufReader::new(flate2::read::MultiGzDecoder::new(file));
-    reader.lines().take(lines).map(|l| l.unwrap() + "\n").collect()
 }

@@ -1,13 +1,13 @@
-//! vigil-server: HTTP glue over [`vigil_engine`]. Security events in, per-entity verdicts
-//! out; council or analyst feedback stored; new champions hot-reloaded from the registry.
+//! vigil-http: the HTTP API over [`vigil_engine`], as a library: a host service can nest
+//! [`app`] in its own axum router, and `vigil-server` is this crate plus a process.
 //!
 //! - [`app`] builds the router over an [`AppState`] (tests drive it without a socket);
 //!   `docs/API.md` documents every route.
 //! - [`AppState`]: the [`vigil_engine::Engine`] (model, cache, windows, ledger, stores),
-//!   the bearer tokens and the metrics handle.
-//! - [`Args`] and [`load_config`]: flags and environment over the one configuration file
-//!   shared with the worker; [`run`]: open the engine, load or bootstrap a champion, serve
-//!   until SIGTERM, hot-reloading meanwhile.
+//!   the bearer tokens (as SHA-256 digests) and the Prometheus handle.
+//! - [`build_state`]: the engine of a configuration plus the admin token (generated into the
+//!   token file on first start); [`serve`]: the connection loop (header-read timeout,
+//!   connection limit, graceful drain).
 //!
 //! The HTTP layer holds no ML logic and no state of its own: routes, auth, limits, error
 //! mapping and metrics. Windows, scoring, the ledger and feedback live in vigil-engine.
@@ -21,7 +21,6 @@
 //! - Tokens are compared as SHA-256 digests in constant time.
 
 mod auth;
-mod config;
 mod error;
 mod metrics;
 mod routes;
@@ -29,7 +28,6 @@ mod serve;
 mod state;
 
 pub use auth::ensure_token_file;
-pub use config::{Args, Command, load as load_config};
 pub use routes::app;
-pub use serve::{build_state, run};
+pub use serve::{build_state, serve};
 pub use state::AppState;

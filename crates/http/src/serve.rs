@@ -1,5 +1,5 @@
-//! Startup, serving and shutdown: open the stores, make sure a champion exists (bootstrap),
-//! serve until SIGTERM or SIGINT, hot-reloading new champions meanwhile.
+//! The state from a configuration, and the connection loop: every connection with a
+//! header-read timeout, at most `max_connections` open, a graceful drain on cancel.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,19 +16,6 @@ use crate::state::AppState;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Runs the server with `config` until SIGTERM or SIGINT; blocks the calling thread.
-pub fn run(config: Config) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("vigil-server")
-        // Bounds the threads `block_in_place` and `spawn_blocking` may start (and so the
-        // allocator arenas and stacks they hold).
-        .max_blocking_threads(16)
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(serve(config))
-}
 
 /// Builds the state from `config`: the admin token (generated into the token file when no
 /// admin or feedback token is configured), then the engine. No model yet.
@@ -52,38 +39,13 @@ pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     Ok(AppState::new(engine))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let listen = config.server.listen;
-    let state = build_state(config).await?;
-    state.engine().prepare().await.context("cannot load or bootstrap a champion")?;
-
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let local = listener.local_addr()?;
-    tracing::info!("listening on http://{local}");
-
-    let cancel = CancellationToken::new();
-    let engine = state.engine().clone();
-    let watch_cancel = cancel.clone();
-    tokio::spawn(async move { engine.watch(watch_cancel).await });
-    tokio::spawn(upkeep(state.clone(), cancel.clone()));
-    tokio::spawn(wait_for_signal(cancel.clone()));
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-
-    let limits = state.config().server.limits;
-    accept_loop(listener, crate::app(state), limits, cancel).await;
-    tracing::info!("shut down");
-    Ok(())
-}
-
 /// Serves connections until `cancel`, then lets open requests finish (up to
 /// [`DRAIN_TIMEOUT`]).
 ///
 /// A loop of our own rather than `axum::serve`, which sets no timer on hyper, so hyper's
 /// header-read timeout is off and a client that trickles its headers holds its connection
 /// forever. Here every connection has that timeout, and at most `max_connections` are open.
-async fn accept_loop(
+pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     limits: Limits,
@@ -129,38 +91,6 @@ async fn accept_loop(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => {
             tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}; exiting");
-        }
-    }
-}
-
-/// Cancels `cancel` at the first SIGTERM or SIGINT.
-async fn wait_for_signal(cancel: CancellationToken) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(%e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        () = terminate => tracing::info!("SIGTERM: finishing in-flight requests"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: finishing in-flight requests"),
-        () = cancel.cancelled() => return,
-    }
-    cancel.cancel();
-}
-
-/// Drains the metrics recorder's histogram buffers now and then.
-async fn upkeep(state: AppState, cancel: CancellationToken) {
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => state.metrics().run_upkeep(),
-            () = cancel.cancelled() => return,
         }
     }
 }

@@ -1,0 +1,7 @@
+//! Integration tests of vigil-http: the router without a socket, model swaps, Redis
+//! failure.
+
+mod redis;
+mod router;
+mod support;
+mod swap;
