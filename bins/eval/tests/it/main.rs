@@ -373,3 +373,70 @@ fn trees_thresholds_report(
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
 }
+
+/// `vigil-eval features` writes, per source of a real Cowrie log, exactly the vector the
+/// engine holds after ingesting that log in batches, with the feeds of the shared
+/// configuration file on both sides.
+#[test]
+fn features_are_the_vectors_the_engine_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let intel = |name: &str| workspace(&format!("../shared/datasets/intel/{name}"));
+    let config_text = format!(
+        "[intel]\ntor_exits = {:?}\nblocklists = [{:?}]\n",
+        intel("torproject_exit-addresses_2024-03-12.txt"),
+        intel("firehol_level1_2026-08-22.netset"),
+    );
+    let config_path = dir.path().join("vigil.toml");
+    std::fs::write(&config_path, &config_text).unwrap();
+    let log = workspace("../shared/datasets/cowrie/cowrie_scriptzteam_2017-11-15_partial.json.gz");
+    let out = dir.path().join("features.csv");
+    let output = eval(&[
+        "features",
+        "--config",
+        config_path.to_str().unwrap(),
+        "--input",
+        log.to_str().unwrap(),
+        "--format",
+        "cowrie",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
+    let (header, rows) = read_csv(&out);
+    assert_eq!(header[1..=100], *vigil_features::feature_names());
+
+    let mut config = vigil_engine::Config::from_toml(&config_text).unwrap();
+    config.database = dir.path().join("vigil.db");
+    config.learning.bootstrap.enabled = false;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let served = runtime.block_on(async {
+        let engine = vigil_engine::Engine::open(config).await.unwrap();
+        let artifact = vigil_retrain::synthetic::tiny_artifact(3);
+        engine.set_model(
+            vigil_engine::LoadedModel::new("t", serde_json::json!({}), artifact).unwrap(),
+        );
+        let events = vigil_features::parse_file(vigil_features::Format::Cowrie, &log).unwrap();
+        for batch in events.events.chunks(97) {
+            engine.ingest(batch.to_vec()).await.unwrap();
+        }
+        let mut served = Vec::new();
+        for row in &rows {
+            let view = engine.entity(row[0].parse().unwrap()).await.unwrap();
+            served.push(view.features);
+        }
+        served
+    });
+    assert!(rows.len() >= 10, "{} sources", rows.len());
+    for (row, vector) in rows.iter().zip(&served) {
+        for (i, (text, value)) in row[1..=100].iter().zip(vector.as_slice()).enumerate() {
+            let written: f32 = text.parse().unwrap();
+            assert_eq!(
+                written.to_bits(),
+                value.to_bits(),
+                "{} {}: {text} vs {value}",
+                row[0],
+                header[i + 1]
+            );
+        }
+    }
+}

@@ -160,30 +160,19 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
     let (status, body) = http(port, "POST", "/v1/feedback", Some(token), &feedback.to_string());
     assert_eq!(status, 201, "{body}");
     let sample_id = json_of(&body)["sample_id"].as_i64().unwrap();
-    // On disk: read it with SQLite directly.
-    let db = rusqlite::Connection::open_with_flags(
-        dir.path().join("var/vigil.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let row: (String, String, String, Option<String>, bool, i64) = db
-        .query_row(
-            "SELECT entity, ml_prediction, council_verdict, correct_label, was_override, length(features) \
-             FROM samples WHERE id = ?1",
-            [sample_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
-        .unwrap();
+    // On disk: read it back through a second handle on the database file.
+    let store = vigil_store::SampleStore::open(dir.path().join("var/vigil.db")).unwrap();
+    let sample = store.sample(sample_id).unwrap().expect("the acknowledged sample");
     assert_eq!(
-        row,
         (
-            verdict["entity"].as_str().unwrap().to_owned(),
-            predicted.to_owned(),
-            "OVERRIDE".to_owned(),
-            Some(correct.to_owned()),
-            true,
-            400
-        )
+            sample.entity.as_str(),
+            sample.ml_prediction.as_str(),
+            sample.verdict.as_str(),
+            sample.correct_label.as_deref(),
+            sample.was_override,
+            sample.features.len()
+        ),
+        (verdict["entity"].as_str().unwrap(), predicted, "OVERRIDE", Some(correct), true, 100)
     );
     let (_, body) = http(port, "GET", "/v1/learning/status", Some(token), "");
     assert_eq!(json_of(&body)["pending_samples"], 1, "{body}");
