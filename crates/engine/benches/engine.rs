@@ -41,13 +41,7 @@ fn cowrie_lines() -> String {
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        database: dir.path().join("vigil.db"),
-        registry: dir.path().join("registry"),
-        ..Config::default()
-    };
-    config.learning.base = dir.path().join("base-events.jsonl");
-    config.learning.reports = dir.path().join("reports");
+    let mut config = Config::rooted_at(dir.path());
     config.learning.bootstrap.entities = 1500;
     let engine: Engine = runtime.block_on(async {
         let engine = Engine::open(config).await.unwrap();

@@ -43,10 +43,12 @@ async fn run(
         Some(path) => Config::from_file(path.as_ref())?,
         None => Config::default(),
     };
+    // The store, base data and reports beside the registry, as `./var` holds them.
     let var = registry.parent().map_or_else(|| PathBuf::from("."), PathBuf::from);
-    config.database = database.unwrap_or_else(|| var.join("vigil.db"));
-    config.learning.base = var.join("base-events.jsonl");
-    config.learning.reports = var.join("reports");
+    let rooted = Config::rooted_at(&var);
+    config.database = database.unwrap_or(rooted.database);
+    config.learning.base = rooted.learning.base;
+    config.learning.reports = rooted.learning.reports;
     config.registry = registry;
 
     let engine = Engine::open(config).await?;

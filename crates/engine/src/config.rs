@@ -339,6 +339,19 @@ impl Default for BootstrapConfig {
 }
 
 impl Config {
+    /// The defaults with every path under `dir`: `vigil.db`, `registry/`,
+    /// `base-events.jsonl`, `reports/` (what `./var` holds by default).
+    pub fn rooted_at(dir: &Path) -> Self {
+        let mut config = Self {
+            database: dir.join("vigil.db"),
+            registry: dir.join("registry"),
+            ..Self::default()
+        };
+        config.learning.base = dir.join("base-events.jsonl");
+        config.learning.reports = dir.join("reports");
+        config
+    }
+
     /// Reads a TOML file; unknown keys are errors naming the key and the file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let fail = |reason: String| EngineError::Config { reason };

@@ -41,13 +41,7 @@ fn cowrie_events() -> Vec<Value> {
 }
 
 fn setup(runtime: &tokio::runtime::Runtime, dir: &Path) -> AppState {
-    let mut config = Config {
-        database: dir.join("vigil.db"),
-        registry: dir.join("registry"),
-        ..Config::default()
-    };
-    config.learning.base = dir.join("base-events.jsonl");
-    config.learning.reports = dir.join("reports");
+    let mut config = Config::rooted_at(dir);
     config.learning.bootstrap.entities = 1500;
     config.server.auth.admin_tokens = vec!["bench-admin-token-0123456789".into()];
     let state = runtime.block_on(build_state(config)).expect("state");

@@ -136,11 +136,7 @@ async fn a_feed_change_never_serves_a_vector_cached_under_the_old_feeds() {
 #[tokio::test]
 async fn without_a_model_nothing_is_applied() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        database: dir.path().join("vigil.db"),
-        registry: dir.path().join("registry"),
-        ..Config::default()
-    };
+    let mut config = Config::rooted_at(dir.path());
     config.learning.bootstrap.enabled = false;
     let engine = Engine::open(config).await.unwrap();
     engine.prepare().await.unwrap();
@@ -153,13 +149,7 @@ async fn without_a_model_nothing_is_applied() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_champion_is_bootstrapped_in_process_with_the_learning_settings() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        database: dir.path().join("vigil.db"),
-        registry: dir.path().join("registry"),
-        ..Config::default()
-    };
-    config.learning.base = dir.path().join("base-events.jsonl");
-    config.learning.reports = dir.path().join("reports");
+    let mut config = Config::rooted_at(dir.path());
     config.learning.bootstrap.entities = 400;
     config.learning.retrain.model =
         vigil_retrain::ModelConfig::Forest(vigil_retrain::ForestConfig {

@@ -35,11 +35,7 @@ pub(crate) fn tiny_model() -> LoadedModel {
 /// the tiny model loaded.
 pub(crate) fn engine_with(change: impl FnOnce(&mut Config), intel: Intel) -> (Engine, TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        database: dir.path().join("vigil.db"),
-        registry: dir.path().join("registry"),
-        ..Config::default()
-    };
+    let mut config = Config::rooted_at(dir.path());
     config.learning.bootstrap.enabled = false;
     change(&mut config);
     config.check().unwrap();
