@@ -32,6 +32,12 @@ pub(crate) struct Args {
     /// Admin tokens, comma-separated (environment only is better: flags show in `ps`).
     #[arg(long, env = "VIGIL_ADMIN_TOKENS", hide_env_values = true, value_delimiter = ',')]
     pub(crate) admin_tokens: Vec<String>,
+    /// Ingest tokens (for `/v1/events`), comma-separated.
+    #[arg(long, env = "VIGIL_INGEST_TOKENS", hide_env_values = true, value_delimiter = ',')]
+    pub(crate) ingest_tokens: Vec<String>,
+    /// Accept `/v1/events` without a token (labs only; warned about at startup).
+    #[arg(long, env = "VIGIL_OPEN_INGEST")]
+    pub(crate) open_ingest: bool,
     /// Feedback tokens, comma-separated.
     #[arg(long, env = "VIGIL_FEEDBACK_TOKENS", hide_env_values = true, value_delimiter = ',')]
     pub(crate) feedback_tokens: Vec<String>,
@@ -71,6 +77,9 @@ pub(crate) fn load(args: &Args) -> anyhow::Result<Config> {
     if let Some(redis) = &args.redis {
         config.redis = Some(redis.clone()).filter(|r| !r.trim().is_empty());
     }
+    if args.open_ingest {
+        config.server.open_ingest = true;
+    }
     if args.no_bootstrap {
         config.learning.bootstrap.enabled = false;
     }
@@ -79,6 +88,7 @@ pub(crate) fn load(args: &Args) -> anyhow::Result<Config> {
     };
     let auth = &mut config.server.auth;
     extend(&mut auth.admin_tokens, &args.admin_tokens);
+    extend(&mut auth.ingest_tokens, &args.ingest_tokens);
     extend(&mut auth.feedback_tokens, &args.feedback_tokens);
     extend(&mut auth.score_tokens, &args.score_tokens);
     config.check().context("invalid configuration")?;

@@ -71,6 +71,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Bearer tokens.
     pub auth: AuthConfig,
+    /// Accept `/v1/events` without a token (default false). For labs only: anyone who can
+    /// reach the port can then fill the windows and the ledger. Warned about at startup.
+    pub open_ingest: bool,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +82,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             limits: Limits::default(),
             auth: AuthConfig::default(),
+            open_ingest: false,
         }
     }
 }
@@ -116,13 +120,16 @@ impl Default for Limits {
     }
 }
 
-/// Bearer tokens. Admin tokens grant everything, feedback tokens feedback and scoring,
-/// score tokens scoring. Scoring is open unless `score_tokens` is non-empty.
+/// Bearer tokens. Admin tokens grant everything; ingest tokens `/v1/events` and scoring;
+/// feedback tokens feedback and scoring; score tokens scoring. Scoring is open unless
+/// `score_tokens` is non-empty; ingest needs a token unless `server.open_ingest`.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Tokens for every route.
     pub admin_tokens: Vec<String>,
+    /// Tokens for `/v1/events` (and scoring): what log shippers use.
+    pub ingest_tokens: Vec<String>,
     /// Tokens for `/v1/feedback` (and scoring).
     pub feedback_tokens: Vec<String>,
     /// Tokens for scoring; when empty, scoring needs no token.
@@ -137,6 +144,7 @@ impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthConfig")
             .field("admin_tokens", &self.admin_tokens.len())
+            .field("ingest_tokens", &self.ingest_tokens.len())
             .field("feedback_tokens", &self.feedback_tokens.len())
             .field("score_tokens", &self.score_tokens.len())
             .field("token_file", &self.token_file)
@@ -153,11 +161,20 @@ pub struct WindowConfig {
     /// Events older than this many seconds before the entity's newest event are dropped
     /// (default 86,400: 24 h, the longest feature window). Part of the window policy.
     pub horizon_secs: u64,
-    /// Most entities kept; the least recently updated go first (default 10,000).
+    /// Most bytes of events kept per entity, the newest (default 2 MiB). Part of the window
+    /// policy.
+    pub max_bytes_per_entity: usize,
+    /// Most entities kept (default 10,000); see the admission rule in `docs/CONFIG.md`.
     pub max_entities: usize,
     /// Most events kept over all entities (default 50,000: about 25 MB of Cowrie events);
-    /// whole entities are evicted, least recently updated first, to stay under it.
+    /// whole entities are evicted to stay under it.
     pub max_total_events: usize,
+    /// Most bytes of events kept over all entities (default 64 MiB); whole entities are
+    /// evicted to stay under it.
+    pub max_total_bytes: usize,
+    /// Events stamped later than the clock plus this many seconds are rejected (default
+    /// 300): one event from the future would otherwise hold its window's horizon there.
+    pub max_clock_skew_secs: u64,
 }
 
 impl Default for WindowConfig {
@@ -166,8 +183,11 @@ impl Default for WindowConfig {
         Self {
             max_events_per_entity: policy.max_events,
             horizon_secs: policy.horizon_secs,
+            max_bytes_per_entity: policy.max_bytes,
             max_entities: 10_000,
             max_total_events: 50_000,
+            max_total_bytes: 64 << 20,
+            max_clock_skew_secs: 300,
         }
     }
 }
@@ -175,7 +195,20 @@ impl Default for WindowConfig {
 impl WindowConfig {
     /// The window policy, as training uses it too.
     pub fn policy(&self) -> WindowPolicy {
-        WindowPolicy { horizon_secs: self.horizon_secs, max_events: self.max_events_per_entity }
+        WindowPolicy {
+            horizon_secs: self.horizon_secs,
+            max_events: self.max_events_per_entity,
+            max_bytes: self.max_bytes_per_entity,
+        }
+    }
+
+    /// The latest event time accepted now: the clock plus `max_clock_skew_secs`.
+    pub fn not_after(&self) -> vigil_features::Timestamp {
+        let skew =
+            i64::try_from(self.max_clock_skew_secs.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+        let now = jiff::Timestamp::now().as_microsecond();
+        vigil_features::Timestamp::from_micros(now.saturating_add(skew))
+            .unwrap_or(vigil_features::Timestamp::MAX)
     }
 }
 
@@ -380,6 +413,8 @@ impl Config {
             ("windows.max_events_per_entity", self.windows.max_events_per_entity),
             ("windows.max_entities", self.windows.max_entities),
             ("windows.max_total_events", self.windows.max_total_events),
+            ("windows.max_bytes_per_entity", self.windows.max_bytes_per_entity),
+            ("windows.max_total_bytes", self.windows.max_total_bytes),
             ("cache.max_entries", self.cache.max_entries),
             ("predictions.capacity", self.predictions.capacity),
             ("learning.recent_jobs", self.learning.recent_jobs),
@@ -407,6 +442,11 @@ impl Config {
                 "windows.max_total_events must be at least windows.max_events_per_entity".into(),
             );
         }
+        if self.windows.max_total_bytes < self.windows.max_bytes_per_entity {
+            return fail(
+                "windows.max_total_bytes must be at least windows.max_bytes_per_entity".into(),
+            );
+        }
         if let Err(e) = self.learning.triggers.check() {
             return fail(format!("learning.triggers: {e}"));
         }
@@ -416,6 +456,7 @@ impl Config {
         let auth = &self.server.auth;
         for (list, tokens) in [
             ("server.auth.admin_tokens", &auth.admin_tokens),
+            ("server.auth.ingest_tokens", &auth.ingest_tokens),
             ("server.auth.feedback_tokens", &auth.feedback_tokens),
             ("server.auth.score_tokens", &auth.score_tokens),
         ] {
@@ -475,7 +516,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.server.listen.port(), 9000);
-        assert_eq!(config.windows.policy(), WindowPolicy { horizon_secs: 86_400, max_events: 50 });
+        assert_eq!(
+            config.windows.policy(),
+            WindowPolicy { horizon_secs: 86_400, max_events: 50, max_bytes: 2 << 20 }
+        );
         assert_eq!(config.redis.as_deref(), Some("redis://127.0.0.1:6379"));
         assert_eq!(config.learning.triggers.pending_threshold, 500);
         assert_eq!(config.learning.retrain.seed, 9);

@@ -22,7 +22,7 @@ use crate::extract::{Provenance, WindowInput, extract_windows};
 use crate::ledger::{Prediction, PredictionId, Predictions};
 use crate::model::{LoadedModel, Scored};
 use crate::verdict::{FeedbackReceipt, Subject, Verdict, WindowInfo};
-use crate::windows::Windows;
+use crate::windows::{WindowStats, Windows};
 use crate::{EngineError, Result};
 
 /// Windows larger than this many events are extracted off the async worker thread.
@@ -63,6 +63,8 @@ pub struct Ingest {
     pub added: usize,
     /// Events already in their window (a retried batch).
     pub duplicates: usize,
+    /// Events stamped later than the clock plus `windows.max_clock_skew_secs`, dropped.
+    pub future: usize,
     /// One verdict per source of the batch, in address order.
     pub verdicts: Vec<Verdict>,
 }
@@ -255,6 +257,11 @@ impl Engine {
         self.inner.windows.size()
     }
 
+    /// What the windows hold (entities, established ones, events, bytes, evictions).
+    pub fn window_stats(&self) -> WindowStats {
+        self.inner.windows.stats()
+    }
+
     /// Predictions kept for feedback, and the bound.
     pub fn ledger_size(&self) -> (usize, usize) {
         (self.inner.ledger.len(), self.inner.ledger.capacity())
@@ -263,10 +270,19 @@ impl Engine {
     /// Adds events (any sources, any order) to their windows and returns one verdict per
     /// source, on its window after the batch. Refused with no change when no model is
     /// loaded, so that a retry later loses nothing.
-    pub async fn ingest(&self, events: Vec<Event>) -> Result<Ingest> {
+    ///
+    /// Events later than the clock plus `windows.max_clock_skew_secs` are dropped (and
+    /// counted): one event from the future would hold its window's horizon there. The HTTP
+    /// layer rejects them earlier, per line, with the reason.
+    pub async fn ingest(&self, mut events: Vec<Event>) -> Result<Ingest> {
         let model = self.current_model()?;
+        let not_after = self.inner.config.windows.not_after();
+        let before = events.len();
+        events.retain(|e| e.timestamp <= not_after);
+        let future = before - events.len();
         let mut windows = Vec::new();
         let mut infos = Vec::new();
+        let mut established = Vec::new();
         let (mut added, mut duplicates) = (0, 0);
         for (ip, events) in group_by_source(events) {
             let snapshot = self.inner.windows.append(ip, events);
@@ -277,8 +293,10 @@ impl Engine {
                 added: snapshot.added,
                 duplicates: snapshot.duplicates,
             });
+            established.push(snapshot.established);
             windows.push(WindowInput { ip, events: snapshot.events, as_of_us: snapshot.as_of_us });
         }
+        metrics::counter!("vigil_events_total", "outcome" => "future").increment(future as u64);
         metrics::counter!("vigil_events_total", "outcome" => "accepted")
             .increment((added + duplicates) as u64);
         metrics::counter!("vigil_events_total", "outcome" => "duplicate")
@@ -289,15 +307,17 @@ impl Engine {
             .into_iter()
             .zip(ips)
             .zip(infos)
-            .map(|(((features, provenance), ip), info)| Subject {
+            .zip(established)
+            .map(|((((features, provenance), ip), info), established)| Subject {
                 entity: ip.to_string(),
                 features,
                 provenance,
                 window: Some(info),
+                established,
             })
             .collect();
         let verdicts = self.decide(&model, subjects)?;
-        Ok(Ingest { added, duplicates, verdicts })
+        Ok(Ingest { added, duplicates, future, verdicts })
     }
 
     /// Scores one entity's events (one source, any order) over the window the policy would
@@ -332,7 +352,13 @@ impl Engine {
         let provenance =
             Provenance { as_of: window.newest().map(|t| t.to_string()), ..Provenance::computed() };
         let info = WindowInfo { events: window.len(), added: 0, duplicates: 0 };
-        let subject = Subject { entity: ip.to_string(), features, provenance, window: Some(info) };
+        let subject = Subject {
+            entity: ip.to_string(),
+            features,
+            provenance,
+            window: Some(info),
+            established: false,
+        };
         self.decide_one(&model, subject)
     }
 
@@ -346,6 +372,7 @@ impl Engine {
             features,
             provenance: Provenance::request(),
             window: None,
+            established: false,
         };
         self.decide_one(&model, subject)
     }
@@ -356,13 +383,20 @@ impl Engine {
         let ip = ip.to_canonical();
         let snapshot = self.inner.windows.get(ip).ok_or(EngineError::UnknownEntity { ip })?;
         let info = WindowInfo { events: snapshot.events.len(), added: 0, duplicates: 0 };
+        let established = snapshot.established;
         let input = WindowInput { ip, events: snapshot.events, as_of_us: snapshot.as_of_us };
         let (features, provenance) =
             extract_windows(&self.inner.cache, vec![input], &self.featurizer())
                 .await
                 .pop()
                 .ok_or_else(|| EngineError::Task("no vector extracted".into()))?;
-        let subject = Subject { entity: ip.to_string(), features, provenance, window: Some(info) };
+        let subject = Subject {
+            entity: ip.to_string(),
+            features,
+            provenance,
+            window: Some(info),
+            established,
+        };
         self.decide_one(&model, subject)
     }
 
@@ -408,20 +442,24 @@ impl Engine {
             .map(|(subject, scored)| {
                 let class = model.class_name(scored.decision.class);
                 metrics::counter!("vigil_verdicts_total", "class" => class.to_owned()).increment(1);
-                let id = self.inner.ledger.insert(Prediction::new(
-                    subject.entity.clone(),
-                    &subject.features,
-                    model.version_arc(),
-                    class.to_owned(),
-                    scored.confidence(),
-                ));
+                let id = self.inner.ledger.insert(
+                    Prediction::new(
+                        subject.entity.clone(),
+                        &subject.features,
+                        model.version_arc(),
+                        class.to_owned(),
+                        scored.confidence(),
+                    ),
+                    subject.established,
+                );
                 Verdict::new(id, subject, scored, Arc::clone(model))
             })
             .collect())
     }
 
     /// Stores a council or analyst verdict durably: `Ok` means the sample is committed.
-    /// One feedback per kept prediction: a second is [`EngineError::FeedbackExists`].
+    /// One feedback per prediction: the same one again returns the stored sample
+    /// (`replayed`), a different one is [`EngineError::FeedbackExists`].
     pub async fn feedback(&self, feedback: Feedback) -> Result<FeedbackReceipt> {
         let (verdict, implied_label) = council_verdict(&feedback.verdict)?;
         let correct_label = feedback.correct_label.or(implied_label.map(str::to_owned));
@@ -429,7 +467,7 @@ impl Engine {
         if let Some(label) = &correct_label {
             threat.parse(label).map_err(|e| EngineError::UnknownLabel { reason: e.to_string() })?;
         }
-        let (sample, prediction, prediction_id) = match feedback.target {
+        let (sample, prediction_id) = match feedback.target {
             FeedbackTarget::Prediction(id_text) => {
                 let unknown = || EngineError::UnknownPrediction {
                     id: id_text.clone(),
@@ -447,7 +485,7 @@ impl Engine {
                     verdict,
                     correct_label: correct_label.clone(),
                 };
-                (sample, Some(prediction), Some(id.to_string()))
+                (sample, Some(id.to_string()))
             }
             FeedbackTarget::Features { features, entity, prediction } => {
                 let features =
@@ -475,29 +513,24 @@ impl Engine {
                     verdict,
                     correct_label: correct_label.clone(),
                 };
-                (sample, None, None)
+                (sample, None)
             }
-        };
-        let claim = match &prediction {
-            Some(p) => Some(p.claim().map_err(|stored| match stored {
-                Some(sample_id) => EngineError::FeedbackExists {
-                    prediction_id: prediction_id.clone().unwrap_or_default(),
-                    sample_id,
-                },
-                None => EngineError::FeedbackInProgress,
-            })?),
-            None => None,
         };
         let (ml_prediction, model_version) =
             (sample.ml_prediction.clone(), sample.model_version.clone());
         let was_override = verdict == Council::Override;
-        let sample_id = self.inner.samples.insert_async(sample).await.map_err(store_error)?;
-        if let Some(claim) = claim {
-            claim.complete(sample_id);
+        // One sample per prediction, decided by the store's unique index: a retry (after a
+        // timeout, a dropped connection, on another server) gets the stored sample back.
+        let (sample_id, new) = match &prediction_id {
+            Some(id) => self.inner.samples.insert_for_prediction(id, sample).await,
+            None => self.inner.samples.insert_async(sample).await.map(|id| (id, true)),
         }
-        metrics::counter!("vigil_feedback_total", "verdict" => verdict.as_str()).increment(1);
-        if was_override {
-            metrics::counter!("vigil_feedback_overrides_total").increment(1);
+        .map_err(store_error)?;
+        if new {
+            metrics::counter!("vigil_feedback_total", "verdict" => verdict.as_str()).increment(1);
+            if was_override {
+                metrics::counter!("vigil_feedback_overrides_total").increment(1);
+            }
         }
         let canonical =
             |l: &str| threat.parse(l).ok().and_then(|i| threat.name(i)).map(str::to_owned);
@@ -507,6 +540,7 @@ impl Engine {
         };
         Ok(FeedbackReceipt {
             sample_id,
+            replayed: !new,
             prediction_id,
             verdict: verdict.as_str(),
             ml_prediction: canonical(&ml_prediction).unwrap_or(ml_prediction),
@@ -568,6 +602,9 @@ fn store_error(e: StoreError) -> EngineError {
             EngineError::InvalidFeedback { reason: e.to_string() }
         }
         StoreError::UnknownLabel { .. } => EngineError::UnknownLabel { reason: e.to_string() },
+        StoreError::FeedbackConflict { prediction_id, sample_id, stored } => {
+            EngineError::FeedbackExists { prediction_id, sample_id, stored }
+        }
         other => EngineError::Store(other),
     }
 }

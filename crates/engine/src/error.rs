@@ -54,17 +54,18 @@ pub enum EngineError {
         /// How many predictions are kept.
         kept: usize,
     },
-    /// The prediction already has its feedback.
-    #[error("prediction {prediction_id} already has feedback (sample {sample_id})")]
+    /// The prediction already has a different feedback.
+    #[error(
+        "prediction {prediction_id} already has feedback {stored} (sample {sample_id}); a different verdict is refused"
+    )]
     FeedbackExists {
         /// The prediction.
         prediction_id: String,
         /// The stored sample.
         sample_id: i64,
+        /// The stored verdict and label.
+        stored: String,
     },
-    /// Another request is storing feedback for this prediction right now.
-    #[error("feedback for this prediction is being stored by another request")]
-    FeedbackInProgress,
     /// A council verdict that is not CONFIRM, OVERRIDE or UNCERTAIN (or mini-xdr's words).
     #[error("{reason}")]
     UnknownVerdict {

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::hash::BuildHasher;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
@@ -54,8 +53,6 @@ pub(crate) struct Prediction {
     pub(crate) class: String,
     /// The calibrated probability of that class.
     pub(crate) confidence: f32,
-    /// 0: no feedback yet; -1: feedback being stored; > 0: the stored sample's id.
-    feedback: AtomicI64,
 }
 
 impl Prediction {
@@ -66,58 +63,17 @@ impl Prediction {
         class: String,
         confidence: f32,
     ) -> Self {
-        Self {
-            entity,
-            features: *features,
-            model_version,
-            class,
-            confidence,
-            feedback: AtomicI64::new(0),
-        }
-    }
-
-    /// Claims the prediction for one feedback: `Err(Some(id))` if feedback is stored as
-    /// sample `id`, `Err(None)` if another is being stored right now.
-    pub(crate) fn claim(&self) -> Result<FeedbackClaim<'_>, Option<i64>> {
-        match self.feedback.compare_exchange(0, -1, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => Ok(FeedbackClaim { prediction: self, done: false }),
-            Err(-1) => Err(None),
-            Err(id) => Err(Some(id)),
-        }
+        Self { entity, features: *features, model_version, class, confidence }
     }
 }
 
-/// A claim on a prediction's feedback slot: released on drop unless completed.
-pub(crate) struct FeedbackClaim<'a> {
-    prediction: &'a Prediction,
-    done: bool,
-}
-
-impl FeedbackClaim<'_> {
-    /// Records the stored sample's id.
-    pub(crate) fn complete(mut self, sample_id: i64) {
-        self.prediction.feedback.store(sample_id.max(1), Ordering::Release);
-        self.done = true;
-    }
-}
-
-impl Drop for FeedbackClaim<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.prediction.feedback.store(0, Ordering::Release);
-        }
-    }
-}
-
-/// The last `capacity` predictions (least recently made evicted first).
-pub(crate) struct Predictions {
+/// One sharded LRU of predictions.
+struct Segment {
     shards: Box<[Shard]>,
-    capacity: usize,
-    hasher: std::hash::RandomState,
 }
 
-impl Predictions {
-    pub(crate) fn new(capacity: usize) -> Self {
+impl Segment {
+    fn new(capacity: usize) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
         let shards = (0..SHARDS)
             .map(|_| {
@@ -126,30 +82,61 @@ impl Predictions {
                 ))
             })
             .collect();
-        Self { shards, capacity, hasher: std::hash::RandomState::new() }
+        Self { shards }
     }
 
-    fn shard(&self, id: PredictionId) -> &Shard {
-        &self.shards[(self.hasher.hash_one(id) % SHARDS as u64) as usize]
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len()).sum()
+    }
+}
+
+/// The last `capacity` predictions, least recently made evicted first, in two segments so
+/// that floods cannot flush predictions awaiting feedback: predictions on entities with
+/// real activity (established windows) keep 80% of the room; predictions on new entities
+/// and on data given in a request share the other 20%.
+pub(crate) struct Predictions {
+    main: Segment,
+    probation: Segment,
+    capacity: usize,
+    hasher: std::hash::RandomState,
+}
+
+impl Predictions {
+    pub(crate) fn new(capacity: usize) -> Self {
+        let main = capacity * 4 / 5;
+        Self {
+            main: Segment::new(main.max(1)),
+            probation: Segment::new(capacity.saturating_sub(main).max(1)),
+            capacity,
+            hasher: std::hash::RandomState::new(),
+        }
     }
 
-    /// Keeps `prediction` under a new id and returns the id.
-    pub(crate) fn insert(&self, prediction: Prediction) -> PredictionId {
+    fn shard<'a>(&self, segment: &'a Segment, id: PredictionId) -> &'a Shard {
+        &segment.shards[(self.hasher.hash_one(id) % SHARDS as u64) as usize]
+    }
+
+    /// Keeps `prediction` under a new id and returns the id; `established` predictions (on
+    /// an entity with real activity) go to the main segment.
+    pub(crate) fn insert(&self, prediction: Prediction, established: bool) -> PredictionId {
         let id = PredictionId::random();
-        let mut shard = self.shard(id).lock().unwrap_or_else(PoisonError::into_inner);
+        let segment = if established { &self.main } else { &self.probation };
+        let mut shard = self.shard(segment, id).lock().unwrap_or_else(PoisonError::into_inner);
         shard.push(id, Arc::new(prediction));
         id
     }
 
     /// The prediction, if still kept.
     pub(crate) fn get(&self, id: PredictionId) -> Option<Arc<Prediction>> {
-        let shard = self.shard(id).lock().unwrap_or_else(PoisonError::into_inner);
-        shard.peek(&id).cloned()
+        [&self.main, &self.probation].into_iter().find_map(|segment| {
+            let shard = self.shard(segment, id).lock().unwrap_or_else(PoisonError::into_inner);
+            shard.peek(&id).cloned()
+        })
     }
 
     /// How many are kept now.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len()).sum()
+        self.main.len() + self.probation.len()
     }
 
     /// The configured bound.
@@ -170,9 +157,10 @@ mod tests {
     #[test]
     fn ids_round_trip_and_predictions_are_bounded() {
         let p = Predictions::new(16);
-        let ids: Vec<PredictionId> = (0..100).map(|_| p.insert(prediction())).collect();
-        assert!(p.len() <= 16, "{}", p.len());
-        let last = ids[99];
+        let ids: Vec<PredictionId> = (0..100).map(|i| p.insert(prediction(), i % 2 == 0)).collect();
+        // Each segment rounds its share up to whole shards.
+        assert!(p.len() <= 16 + 2 * SHARDS, "{}", p.len());
+        let last = ids[98];
         assert_eq!(last.to_string().parse::<PredictionId>(), Ok(last));
         assert!(p.get(last).is_some());
         assert!("xyz".parse::<PredictionId>().is_err());
@@ -180,13 +168,13 @@ mod tests {
     }
 
     #[test]
-    fn feedback_is_claimed_once() {
-        let p = prediction();
-        let claim = p.claim().unwrap();
-        assert_eq!(p.claim().err(), Some(None));
-        drop(claim);
-        let claim = p.claim().unwrap();
-        claim.complete(42);
-        assert_eq!(p.claim().err(), Some(Some(42)));
+    fn a_flood_of_new_predictions_keeps_the_established_ones() {
+        let p = Predictions::new(1000);
+        let kept: Vec<PredictionId> = (0..100).map(|_| p.insert(prediction(), true)).collect();
+        for _ in 0..20_000 {
+            p.insert(prediction(), false);
+        }
+        assert!(kept.iter().all(|id| p.get(*id).is_some()));
+        assert!(p.len() <= 1000 + 2 * SHARDS, "{}", p.len());
     }
 }

@@ -65,3 +65,4 @@ pub use extract::{Provenance, Source};
 pub use ledger::PredictionId;
 pub use model::{ClassMap, LoadError, LoadedModel, Scored};
 pub use verdict::{FeedbackReceipt, Verdict, WindowInfo};
+pub use windows::WindowStats;

@@ -80,6 +80,9 @@ pub(crate) struct Subject {
     pub(crate) features: FeatureVector,
     pub(crate) provenance: Provenance,
     pub(crate) window: Option<WindowInfo>,
+    /// Whether the entity has real activity (its prediction is kept in the ledger's main
+    /// segment).
+    pub(crate) established: bool,
 }
 
 #[derive(Serialize)]
@@ -121,6 +124,8 @@ impl Serialize for Verdict {
 pub struct FeedbackReceipt {
     /// The sample's id in the store.
     pub sample_id: i64,
+    /// Whether this feedback was stored before (a retry): the stored sample is returned.
+    pub replayed: bool,
     /// The prediction judged, when the feedback named one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prediction_id: Option<String>,

@@ -2,12 +2,22 @@
 //!
 //! Each entity's window follows the one window policy ([`vigil_features::EventWindow`]:
 //! canonical order, no duplicates, horizon from the newest event, at most
-//! `max_events_per_entity`), so serving holds exactly the events training extracts over.
-//! All windows together hold at most `max_total_events` events and `max_entities`
-//! entities; beyond that whole entities are dropped, least recently updated first. The
-//! bounds are split evenly over lock shards, so each shard evicts on its own; there are
-//! never more shards than `max_total_events / max_events_per_entity`, so one shard's share
-//! always fits a full window and the total bound holds.
+//! `max_events_per_entity` events and `max_bytes_per_entity` bytes), so serving holds
+//! exactly the events training extracts over.
+//!
+//! All windows together hold at most `max_entities` entities, `max_total_events` events and
+//! `max_total_bytes` bytes, split evenly over lock shards (never more shards than fit a
+//! full window each, so the totals hold). To stay under them whole entities are evicted,
+//! and who goes is decided so that a flood of new sources cannot flush sources with real
+//! activity (a segmented LRU with frequency-aware admission, after W-TinyLFU):
+//!
+//! - a new entity enters *probation*; an entity updated by a second request is a candidate
+//!   for the *protected* segment (at most 80% of the entities), and is admitted when there
+//!   is room or when it has been updated by more requests than the protected segment's
+//!   least recently updated entity, which then moves back to probation;
+//! - eviction takes probation's least recently updated entity first, and the protected
+//!   segment only when probation is empty. A flood of one-request sources therefore only
+//!   churns probation.
 //!
 //! Each window has an *as-of* time that moves forward at every change: the newest event's
 //! time, or one microsecond past the previous as-of when a change does not advance the
@@ -25,6 +35,8 @@ use vigil_features::{Event, EventWindow, WindowPolicy};
 use crate::config::WindowConfig;
 
 const MAX_SHARDS: usize = 16;
+/// The protected segment's share of the entities, in percent.
+const PROTECTED_PERCENT: usize = 80;
 
 /// One entity's window after an update, or as it stands.
 #[derive(Debug, Clone)]
@@ -37,16 +49,41 @@ pub(crate) struct Snapshot {
     pub(crate) added: usize,
     /// Events of this update that were already in the window.
     pub(crate) duplicates: usize,
+    /// Whether the entity is in the protected segment (it has real activity).
+    pub(crate) established: bool,
 }
 
 struct Window {
     events: EventWindow,
     as_of_us: i64,
+    /// Requests that added events to it (saturating).
+    hits: u32,
+}
+
+impl Window {
+    fn snapshot(&self, added: usize, duplicates: usize, established: bool) -> Snapshot {
+        Snapshot {
+            events: Arc::clone(self.events.events()),
+            as_of_us: self.as_of_us,
+            added,
+            duplicates,
+            established,
+        }
+    }
 }
 
 struct Shard {
-    map: LruCache<IpAddr, Window>,
+    probation: LruCache<IpAddr, Window>,
+    protected: LruCache<IpAddr, Window>,
     events: usize,
+    bytes: usize,
+    evicted: u64,
+}
+
+impl Shard {
+    fn entities(&self) -> usize {
+        self.probation.len() + self.protected.len()
+    }
 }
 
 /// Every entity's window.
@@ -54,22 +91,53 @@ pub(crate) struct Windows {
     shards: Box<[Mutex<Shard>]>,
     policy: WindowPolicy,
     per_shard_events: usize,
+    per_shard_bytes: usize,
     per_shard_entities: usize,
+    protected_cap: usize,
     hasher: std::hash::RandomState,
 }
 
+/// What the windows hold, and entities evicted since start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WindowStats {
+    /// Entities with a window.
+    pub entities: usize,
+    /// Of those, entities with real activity (the protected segment).
+    pub protected: usize,
+    /// Events held.
+    pub events: usize,
+    /// Bytes of events held.
+    pub bytes: usize,
+    /// Entities evicted to stay within the bounds.
+    pub evicted: u64,
+}
+
 impl Windows {
-    /// `config` must have passed [`crate::Config::check`] (total >= per entity).
+    /// `config` must have passed [`crate::Config::check`] (totals >= per entity).
     pub(crate) fn new(config: WindowConfig) -> Self {
         let policy = config.policy();
-        let n = (config.max_total_events / policy.max_events.max(1)).clamp(1, MAX_SHARDS);
-        let shards =
-            (0..n).map(|_| Mutex::new(Shard { map: LruCache::unbounded(), events: 0 })).collect();
+        let n = (config.max_total_events / policy.max_events.max(1))
+            .min(config.max_total_bytes / policy.max_bytes.max(1))
+            .clamp(1, MAX_SHARDS);
+        let shards = (0..n)
+            .map(|_| {
+                Mutex::new(Shard {
+                    probation: LruCache::unbounded(),
+                    protected: LruCache::unbounded(),
+                    events: 0,
+                    bytes: 0,
+                    evicted: 0,
+                })
+            })
+            .collect();
+        let per_shard_entities = config.max_entities.div_ceil(n);
         Self {
             shards,
             policy,
             per_shard_events: (config.max_total_events / n).max(1),
-            per_shard_entities: config.max_entities.div_ceil(n),
+            per_shard_bytes: (config.max_total_bytes / n).max(1),
+            per_shard_entities,
+            protected_cap: (per_shard_entities * PROTECTED_PERCENT / 100).max(1),
             hasher: std::hash::RandomState::new(),
         }
     }
@@ -86,54 +154,111 @@ impl Windows {
 
     /// Adds `new` (all from `ip`) to its window and returns the window after the change.
     pub(crate) fn append(&self, ip: IpAddr, new: Vec<Event>) -> Snapshot {
-        let mut shard = self.shard(&ip).lock().unwrap_or_else(PoisonError::into_inner);
-        let shard = &mut *shard;
-        let window = shard
-            .map
-            .get_or_insert_mut(ip, || Window { events: EventWindow::new(), as_of_us: i64::MIN });
-        let before = window.events.len();
+        let mut guard = self.shard(&ip).lock().unwrap_or_else(PoisonError::into_inner);
+        let shard = &mut *guard;
+        let (mut window, was_protected) = if let Some(w) = shard.protected.pop(&ip) {
+            (w, true)
+        } else if let Some(w) = shard.probation.pop(&ip) {
+            (w, false)
+        } else {
+            (Window { events: EventWindow::new(), as_of_us: i64::MIN, hits: 0 }, false)
+        };
+        let (events_before, bytes_before) = (window.events.len(), window.events.bytes());
         let appended = window.events.append(&self.policy, new);
         if appended.changed {
             let newest =
                 window.events.newest().map_or(i64::MIN, vigil_features::Timestamp::as_micros);
             window.as_of_us = newest.max(window.as_of_us.saturating_add(1));
         }
-        let after = window.events.len();
-        let snapshot = Snapshot {
-            events: Arc::clone(window.events.events()),
-            as_of_us: window.as_of_us,
-            added: appended.added,
-            duplicates: appended.duplicates,
-        };
-        shard.events = shard.events + after - before;
-        // Evict the least recently updated entities (never the one just updated).
-        while (shard.events > self.per_shard_events || shard.map.len() > self.per_shard_entities)
-            && shard.map.len() > 1
-        {
-            if let Some((_, w)) = shard.map.pop_lru() {
-                shard.events -= w.events.len();
-            }
+        if appended.added > 0 {
+            window.hits = window.hits.saturating_add(1);
         }
+        shard.events = shard.events + window.events.len() - events_before;
+        shard.bytes = shard.bytes + window.events.bytes() - bytes_before;
+        let established = if was_protected {
+            true
+        } else if window.hits >= 2 {
+            self.admit(shard, window.hits)
+        } else {
+            false
+        };
+        let snapshot = window.snapshot(appended.added, appended.duplicates, established);
+        if established {
+            shard.protected.put(ip, window);
+        } else {
+            shard.probation.put(ip, window);
+        }
+        self.evict(shard, ip);
         snapshot
+    }
+
+    /// Whether a candidate updated by `hits` requests enters the protected segment: when
+    /// there is room, or by displacing a least recently updated entity with fewer hits
+    /// (which moves back to probation).
+    fn admit(&self, shard: &mut Shard, hits: u32) -> bool {
+        if shard.protected.len() < self.protected_cap {
+            return true;
+        }
+        match shard.protected.peek_lru() {
+            Some((_, victim)) if victim.hits < hits => {
+                if let Some((victim_ip, victim)) = shard.protected.pop_lru() {
+                    shard.probation.put(victim_ip, victim);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Evicts whole entities until the shard is within its bounds: probation first, then
+    /// the protected segment, least recently updated first, never `keep`.
+    fn evict(&self, shard: &mut Shard, keep: IpAddr) {
+        while shard.events > self.per_shard_events
+            || shard.bytes > self.per_shard_bytes
+            || shard.entities() > self.per_shard_entities
+        {
+            let victim = match shard.probation.peek_lru() {
+                Some((ip, _)) if *ip != keep => shard.probation.pop_lru(),
+                _ => match shard.protected.peek_lru() {
+                    Some((ip, _)) if *ip != keep => shard.protected.pop_lru(),
+                    _ => None,
+                },
+            };
+            let Some((_, w)) = victim else { break };
+            shard.events -= w.events.len();
+            shard.bytes -= w.events.bytes();
+            shard.evicted += 1;
+            metrics::counter!("vigil_window_evictions_total").increment(1);
+        }
     }
 
     /// The window of `ip` as it stands, if the entity is known.
     pub(crate) fn get(&self, ip: IpAddr) -> Option<Snapshot> {
         let shard = self.shard(&ip).lock().unwrap_or_else(PoisonError::into_inner);
-        shard.map.peek(&ip).map(|w| Snapshot {
-            events: Arc::clone(w.events.events()),
-            as_of_us: w.as_of_us,
-            added: 0,
-            duplicates: 0,
+        if let Some(w) = shard.protected.peek(&ip) {
+            return Some(w.snapshot(0, 0, true));
+        }
+        shard.probation.peek(&ip).map(|w| w.snapshot(0, 0, false))
+    }
+
+    /// What the windows hold.
+    pub(crate) fn stats(&self) -> WindowStats {
+        self.shards.iter().fold(WindowStats::default(), |t, shard| {
+            let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            WindowStats {
+                entities: t.entities + shard.entities(),
+                protected: t.protected + shard.protected.len(),
+                events: t.events + shard.events,
+                bytes: t.bytes + shard.bytes,
+                evicted: t.evicted + shard.evicted,
+            }
         })
     }
 
     /// Entities and events held.
     pub(crate) fn size(&self) -> (usize, usize) {
-        self.shards.iter().fold((0, 0), |(n, e), shard| {
-            let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-            (n + shard.map.len(), e + shard.events)
-        })
+        let stats = self.stats();
+        (stats.entities, stats.events)
     }
 }
 
@@ -158,6 +283,7 @@ mod tests {
             horizon_secs: 3600,
             max_entities: entities,
             max_total_events: total,
+            ..WindowConfig::default()
         }
     }
 
@@ -210,5 +336,49 @@ mod tests {
         assert!(entities <= 16 + MAX_SHARDS, "{entities}");
         assert_eq!(entities, events);
         assert!(w.get("198.51.100.199".parse().unwrap()).is_some());
+    }
+
+    #[test]
+    fn a_flood_of_new_sources_does_not_evict_sources_with_real_activity() {
+        let w = Windows::new(config(100, 640, 100_000));
+        // 20 sources with real activity: several requests each.
+        let active: Vec<String> = (0..20).map(|i| format!("198.51.100.{i}")).collect();
+        for round in 0..5 {
+            for ip in &active {
+                w.append(ip.parse().unwrap(), vec![event(ip, round, &format!("u{round}"))]);
+            }
+        }
+        // 10,000 one-event sources.
+        for i in 0..10_000u32 {
+            let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+            w.append(ip.parse().unwrap(), vec![event(&ip, 0, "x")]);
+        }
+        for ip in &active {
+            let s = w.get(ip.parse().unwrap()).unwrap_or_else(|| panic!("{ip} was evicted"));
+            assert_eq!(s.events.len(), 5);
+            assert!(s.established);
+        }
+        let stats = w.stats();
+        assert!(stats.entities <= 640 + MAX_SHARDS, "{stats:?}");
+        assert!(stats.evicted >= 9_000, "{stats:?}");
+    }
+
+    #[test]
+    fn the_byte_total_is_kept() {
+        let config = WindowConfig {
+            max_bytes_per_entity: 64 << 10,
+            max_total_bytes: 1 << 20,
+            ..WindowConfig::default()
+        };
+        let w = Windows::new(config);
+        for i in 0..400u32 {
+            let ip = format!("192.0.2.{}", i % 200);
+            let mut e = event(&ip, i64::from(i), "x");
+            e.command = Some("y".repeat(4096).into());
+            w.append(ip.parse().unwrap(), vec![e]);
+        }
+        let stats = w.stats();
+        assert!(stats.bytes <= 1 << 20, "{stats:?}");
+        assert!(stats.evicted > 0, "{stats:?}");
     }
 }

@@ -351,6 +351,32 @@ pub struct Event {
     pub client: Option<Box<str>>,
     /// The source's own event id, kept when `kind` is [`EventKind::Other`].
     pub event_id: Option<Box<str>>,
+    /// Whether a string field was cut to its byte budget ([`Event::enforce_budgets`]).
+    pub truncated: bool,
+}
+
+/// Most bytes kept of a command line.
+pub const MAX_COMMAND_BYTES: usize = 4096;
+/// Most bytes kept of a URL, request path or file name.
+pub const MAX_URL_BYTES: usize = 2048;
+/// Most bytes kept of a client string (SSH version, HTTP User-Agent) or an IDS signature.
+pub const MAX_CLIENT_BYTES: usize = 512;
+/// Most bytes kept of every other string field (host, sensor, session, username, password,
+/// method, category, event id).
+pub const MAX_FIELD_BYTES: usize = 256;
+
+/// Cuts `field` to at most `max` bytes at a character boundary; whether it cut.
+fn cut(field: &mut Option<Box<str>>, max: usize) -> bool {
+    let Some(text) = field.as_deref() else { return false };
+    if text.len() <= max {
+        return false;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    *field = Some(text[..end].into());
+    true
 }
 
 impl Event {
@@ -382,7 +408,57 @@ impl Event {
             severity: None,
             client: None,
             event_id: None,
+            truncated: false,
         }
+    }
+
+    /// Cuts every string field to its byte budget ([`MAX_COMMAND_BYTES`], [`MAX_URL_BYTES`],
+    /// [`MAX_CLIENT_BYTES`], [`MAX_FIELD_BYTES`]) at a character boundary and marks the event
+    /// `truncated` when anything was cut. Every parser applies it, so one event holds at
+    /// most about 8 KiB of text however large its record, and training and serving cut the
+    /// same way.
+    pub fn enforce_budgets(&mut self) {
+        let mut cut_any = cut(&mut self.command, MAX_COMMAND_BYTES);
+        cut_any |= cut(&mut self.url, MAX_URL_BYTES);
+        cut_any |= cut(&mut self.client, MAX_CLIENT_BYTES);
+        cut_any |= cut(&mut self.signature, MAX_CLIENT_BYTES);
+        for field in [
+            &mut self.dst_host,
+            &mut self.sensor,
+            &mut self.session,
+            &mut self.username,
+            &mut self.password,
+            &mut self.method,
+            &mut self.category,
+            &mut self.event_id,
+        ] {
+            cut_any |= cut(field, MAX_FIELD_BYTES);
+        }
+        self.truncated |= cut_any;
+    }
+
+    /// The bytes this event holds: the struct and its strings (what window byte budgets
+    /// count).
+    pub fn approx_bytes(&self) -> usize {
+        let text = |f: &Option<Box<str>>| f.as_deref().map_or(0, str::len);
+        std::mem::size_of::<Self>()
+            + [
+                &self.dst_host,
+                &self.sensor,
+                &self.session,
+                &self.username,
+                &self.password,
+                &self.command,
+                &self.url,
+                &self.method,
+                &self.signature,
+                &self.category,
+                &self.client,
+                &self.event_id,
+            ]
+            .into_iter()
+            .map(text)
+            .sum::<usize>()
     }
 
     /// A total order: by timestamp, then by every other field. Extraction sorts by it, so
@@ -414,6 +490,7 @@ impl Event {
             .then_with(|| self.severity.cmp(&other.severity))
             .then_with(|| self.client.cmp(&other.client))
             .then_with(|| self.event_id.cmp(&other.event_id))
+            .then_with(|| self.truncated.cmp(&other.truncated))
     }
 }
 

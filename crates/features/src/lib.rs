@@ -64,12 +64,18 @@ mod vector;
 mod window;
 
 pub use error::{FeatureError, Result};
-pub use event::{AppProto, Event, EventKind, Timestamp, Transport, group_by_source};
+pub use event::{
+    AppProto, Event, EventKind, MAX_CLIENT_BYTES, MAX_COMMAND_BYTES, MAX_FIELD_BYTES,
+    MAX_URL_BYTES, Timestamp, Transport, group_by_source,
+};
 pub use extract::{extract, extract_with};
 pub use intel::{
     AsnInfo, AsnScores, AsnTable, DomainAges, FeedKind, Feeds, Intel, IpSet, Reputation,
 };
-pub use parse::{Format, ParseOutcome, Rejected, parse_file, parse_lines, parse_str};
+pub use parse::{
+    Format, MAX_LINE_BYTES, ParseOutcome, Rejected, parse_file, parse_lines, parse_lines_with,
+    parse_str,
+};
 pub use schema::{
     FEATURE_COUNT, FEATURES, FeatureSpec, Group, SCHEMA_VERSION, feature_index, feature_names,
     features_markdown,

@@ -29,22 +29,26 @@ pub struct WindowPolicy {
     pub horizon_secs: u64,
     /// Most events kept per entity, the newest (default 1,000).
     pub max_events: usize,
+    /// Most bytes ([`Event::approx_bytes`]) kept per entity, the newest events (default
+    /// 2 MiB: 1,000 events of 2 KiB; strings are cut to their budgets at parse, so one
+    /// event is at most about 8 KiB).
+    pub max_bytes: usize,
 }
 
 impl Default for WindowPolicy {
     fn default() -> Self {
-        Self { horizon_secs: 86_400, max_events: 1000 }
+        Self { horizon_secs: 86_400, max_events: 1000, max_bytes: 2 << 20 }
     }
 }
 
 impl WindowPolicy {
     /// Errors for a policy that keeps nothing.
     pub fn check(&self) -> Result<()> {
-        if self.max_events == 0 || self.horizon_secs == 0 {
+        if self.max_events == 0 || self.horizon_secs == 0 || self.max_bytes == 0 {
             return Err(FeatureError::InvalidPolicy {
                 reason: format!(
-                    "max_events ({}) and horizon_secs ({}) must be positive",
-                    self.max_events, self.horizon_secs
+                    "max_events ({}), horizon_secs ({}) and max_bytes ({}) must be positive",
+                    self.max_events, self.horizon_secs, self.max_bytes
                 ),
             });
         }
@@ -73,6 +77,8 @@ pub struct Appended {
 #[derive(Debug, Clone, Default)]
 pub struct EventWindow {
     events: Arc<Vec<Event>>,
+    /// The sum of the events' [`Event::approx_bytes`].
+    bytes: usize,
 }
 
 impl EventWindow {
@@ -106,19 +112,28 @@ impl EventWindow {
                 Ok(_) => duplicates += 1,
                 Err(at) => {
                     added += 1;
+                    self.bytes += event.approx_bytes();
                     events.insert(at, event);
                 }
             }
         }
-        // Bound by age (relative to the newest event), then by count; oldest first.
+        // Bound by age (relative to the newest event), then by count, then by bytes; oldest
+        // first.
         let newest = events.last().map_or(i64::MIN, |e| e.timestamp.as_micros());
         let oldest_kept = newest.saturating_sub(policy.horizon_us());
         let too_old = events.partition_point(|e| e.timestamp.as_micros() < oldest_kept);
-        let over = events.len().saturating_sub(too_old).saturating_sub(policy.max_events);
-        if too_old + over > 0 {
-            events.drain(..too_old + over);
-            dropped = too_old + over;
+        let mut drop =
+            too_old + events.len().saturating_sub(too_old).saturating_sub(policy.max_events);
+        let mut bytes: usize = events[drop..].iter().map(Event::approx_bytes).sum();
+        while bytes > policy.max_bytes && drop < events.len() {
+            bytes -= events[drop].approx_bytes();
+            drop += 1;
         }
+        if drop > 0 {
+            events.drain(..drop);
+            dropped = drop;
+        }
+        self.bytes = bytes;
         Appended { added, duplicates, changed: added > 0 || dropped > 0 || before != events.len() }
     }
 
@@ -130,6 +145,11 @@ impl EventWindow {
     /// How many events the window holds.
     pub fn len(&self) -> usize {
         self.events.len()
+    }
+
+    /// The bytes the window holds ([`Event::approx_bytes`] summed).
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether the window is empty.
@@ -199,6 +219,7 @@ impl Featurizer {
         let mut h = crate::intel::Fnv::new();
         h.write(&self.policy.horizon_secs.to_le_bytes());
         h.write(&(self.policy.max_events as u64).to_le_bytes());
+        h.write(&(self.policy.max_bytes as u64).to_le_bytes());
         h.write(self.feeds.version().as_bytes());
         format!("{SCHEMA_VERSION}.{:016x}", h.finish())
     }
@@ -225,7 +246,7 @@ mod tests {
 
     #[test]
     fn events_are_ordered_deduplicated_and_bounded() {
-        let policy = WindowPolicy { horizon_secs: 3600, max_events: 3 };
+        let policy = WindowPolicy { horizon_secs: 3600, max_events: 3, ..WindowPolicy::default() };
         let mut w = EventWindow::new();
         let a = w.append(&policy, vec![event(20, "a"), event(10, "b")]);
         assert_eq!((a.added, a.duplicates, a.changed), (2, 0, true));
@@ -247,7 +268,7 @@ mod tests {
 
     #[test]
     fn ties_in_time_are_ordered_by_content_whatever_the_arrival() {
-        let policy = WindowPolicy { horizon_secs: 3600, max_events: 2 };
+        let policy = WindowPolicy { horizon_secs: 3600, max_events: 2, ..WindowPolicy::default() };
         let one = EventWindow::of(&policy, vec![event(1, "x"), event(1, "a"), event(1, "m")]);
         let mut two = EventWindow::new();
         for u in ["m", "x", "a"] {
@@ -258,8 +279,27 @@ mod tests {
     }
 
     #[test]
+    fn the_byte_budget_keeps_the_newest_events_that_fit() {
+        let big = |secs: i64| {
+            let mut e = event(secs, "u");
+            e.command = Some("x".repeat(4000).into());
+            e
+        };
+        let one = big(0).approx_bytes();
+        let policy = WindowPolicy { max_bytes: 3 * one, ..WindowPolicy::default() };
+        let mut w = EventWindow::new();
+        for t in 0..10 {
+            w.append(&policy, vec![big(t)]);
+            assert!(w.bytes() <= policy.max_bytes, "{}", w.bytes());
+        }
+        assert_eq!(w.len(), 3);
+        assert_eq!(w.oldest(), Timestamp::from_secs(7));
+        assert_eq!(w.bytes(), 3 * one);
+    }
+
+    #[test]
     fn zero_bounds_are_refused() {
-        let e = WindowPolicy { horizon_secs: 0, max_events: 1 }.check().unwrap_err();
+        let e = WindowPolicy { horizon_secs: 0, ..WindowPolicy::default() }.check().unwrap_err();
         assert!(e.to_string().contains("horizon_secs (0)"), "{e}");
         assert!(WindowPolicy::default().check().is_ok());
     }

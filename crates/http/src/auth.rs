@@ -23,6 +23,9 @@ use vigil_engine::{AuthConfig, MIN_TOKEN_LEN};
 pub(crate) enum Scope {
     /// Scoring routes: open unless score tokens are configured.
     Score,
+    /// `/v1/events` (it changes windows and the ledger): admin or ingest tokens, unless
+    /// `server.open_ingest`.
+    Ingest,
     /// `/v1/feedback`.
     Feedback,
     /// Learning and other admin routes.
@@ -33,16 +36,20 @@ pub(crate) enum Scope {
 #[derive(Clone, Default)]
 pub(crate) struct Auth {
     admin: Vec<[u8; 32]>,
+    ingest: Vec<[u8; 32]>,
     feedback: Vec<[u8; 32]>,
     score: Vec<[u8; 32]>,
+    open_ingest: bool,
 }
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
             .field("admin", &self.admin.len())
+            .field("ingest", &self.ingest.len())
             .field("feedback", &self.feedback.len())
             .field("score", &self.score.len())
+            .field("open_ingest", &self.open_ingest)
             .finish()
     }
 }
@@ -52,19 +59,25 @@ fn digest(token: &[u8]) -> [u8; 32] {
 }
 
 impl Auth {
-    pub(crate) fn new(config: &AuthConfig) -> Self {
+    pub(crate) fn new(config: &AuthConfig, open_ingest: bool) -> Self {
         let digests = |tokens: &[String]| tokens.iter().map(|t| digest(t.as_bytes())).collect();
         Self {
             admin: digests(&config.admin_tokens),
+            ingest: digests(&config.ingest_tokens),
             feedback: digests(&config.feedback_tokens),
             score: digests(&config.score_tokens),
+            open_ingest,
         }
     }
 
     /// Ok if the request may use a route of `scope`.
     pub(crate) fn require(&self, headers: &HeaderMap, scope: Scope) -> Result<(), ApiError> {
         let presented = bearer(headers)?;
-        let open = scope == Scope::Score && self.score.is_empty();
+        let open = match scope {
+            Scope::Score => self.score.is_empty(),
+            Scope::Ingest => self.open_ingest,
+            Scope::Feedback | Scope::Admin => false,
+        };
         let Some(token) = presented else {
             return if open { Ok(()) } else { Err(ApiError::unauthorized("missing bearer token")) };
         };
@@ -72,15 +85,17 @@ impl Auth {
         let any = |list: &[[u8; 32]]| {
             list.iter().fold(Choice::from(0), |acc, known| acc | known.as_slice().ct_eq(&d))
         };
-        let (admin, feedback, score) = (any(&self.admin), any(&self.feedback), any(&self.score));
+        let (admin, ingest, feedback, score) =
+            (any(&self.admin), any(&self.ingest), any(&self.feedback), any(&self.score));
         let granted = match scope {
             Scope::Admin => admin,
+            Scope::Ingest => admin | ingest,
             Scope::Feedback => admin | feedback,
-            Scope::Score => admin | feedback | score,
+            Scope::Score => admin | ingest | feedback | score,
         };
         if bool::from(granted) {
             Ok(())
-        } else if bool::from(admin | feedback | score) {
+        } else if bool::from(admin | ingest | feedback | score) {
             Err(ApiError::forbidden(format!("this token does not grant {} routes", scope.name())))
         } else {
             Err(ApiError::unauthorized("invalid bearer token"))
@@ -92,6 +107,7 @@ impl Scope {
     fn name(self) -> &'static str {
         match self {
             Self::Score => "scoring",
+            Self::Ingest => "ingest",
             Self::Feedback => "feedback",
             Self::Admin => "admin",
         }
@@ -174,12 +190,24 @@ mod tests {
         let config = AuthConfig {
             admin_tokens: vec!["admin-token-0123456789".into()],
             feedback_tokens: vec!["feedback-token-012345".into()],
+            ingest_tokens: vec!["ingest-token-0123456789".into()],
             ..AuthConfig::default()
         };
-        let auth = Auth::new(&config);
-        let (admin, feedback) =
-            (Some("Bearer admin-token-0123456789"), Some("bearer feedback-token-012345"));
+        let auth = Auth::new(&config, false);
+        let (admin, feedback, ingest) = (
+            Some("Bearer admin-token-0123456789"),
+            Some("bearer feedback-token-012345"),
+            Some("Bearer ingest-token-0123456789"),
+        );
         check(&auth, None, Scope::Score, None);
+        // Ingest needs a token by default; admin and ingest tokens grant it.
+        check(&auth, None, Scope::Ingest, Some(StatusCode::UNAUTHORIZED));
+        check(&auth, admin, Scope::Ingest, None);
+        check(&auth, feedback, Scope::Ingest, Some(StatusCode::FORBIDDEN));
+        check(&auth, ingest, Scope::Ingest, None);
+        check(&auth, ingest, Scope::Score, None);
+        check(&auth, ingest, Scope::Feedback, Some(StatusCode::FORBIDDEN));
+        check(&Auth::new(&config, true), None, Scope::Ingest, None);
         check(&auth, None, Scope::Feedback, Some(StatusCode::UNAUTHORIZED));
         check(&auth, admin, Scope::Admin, None);
         check(&auth, admin, Scope::Feedback, None);
@@ -196,10 +224,10 @@ mod tests {
         check(&auth, Some("Basic abc"), Scope::Admin, Some(StatusCode::UNAUTHORIZED));
         check(&auth, Some("Bearer "), Scope::Admin, Some(StatusCode::UNAUTHORIZED));
 
-        let auth = Auth::new(&AuthConfig {
-            score_tokens: vec!["score-token-0123456789".into()],
-            ..config
-        });
+        let auth = Auth::new(
+            &AuthConfig { score_tokens: vec!["score-token-0123456789".into()], ..config },
+            false,
+        );
         check(&auth, None, Scope::Score, Some(StatusCode::UNAUTHORIZED));
         check(&auth, Some("Bearer score-token-0123456789"), Scope::Score, None);
         check(

@@ -67,6 +67,11 @@ impl ApiError {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
     }
 
+    /// 415: a body of a type the route does not read.
+    pub(crate) fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+    }
+
     /// 422: well-formed but invalid values (vector width, NaN, unknown label, ...).
     pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
@@ -127,7 +132,6 @@ impl From<vigil_engine::EngineError> for ApiError {
             E::InvalidEntity => Self::invalid("invalid_entity", text),
             E::InvalidFeatures(_) => Self::invalid("invalid_features", text),
             E::FeedbackExists { .. } => Self::conflict("feedback_exists", text),
-            E::FeedbackInProgress => Self::conflict("feedback_in_progress", text),
             E::UnknownVerdict { .. } => Self::invalid("unknown_verdict", text),
             E::UnknownLabel { .. } => Self::invalid("unknown_label", text),
             E::InvalidFeedback { .. } => Self::invalid("invalid_feedback", text),

@@ -22,6 +22,7 @@
 
 mod auth;
 mod error;
+mod media;
 mod metrics;
 mod routes;
 mod serve;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,11 +17,12 @@ use serde_json::value::RawValue;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use vigil_engine::{ClassMap, Feedback, FeedbackTarget, Verdict, cpu};
-use vigil_features::{Event, Format, SCHEMA_VERSION, parse_lines};
+use vigil_features::{Event, Format, SCHEMA_VERSION, parse_lines, parse_lines_with};
 use vigil_store::{FeatureCache, StoreError};
 
 use crate::auth::Scope;
 use crate::error::{ApiError, body_error, json_error};
+use crate::media::{self, Media};
 use crate::state::AppState;
 
 /// The whole HTTP API over `state`.
@@ -29,7 +30,7 @@ pub fn app(state: AppState) -> Router {
     let limits = state.config().server.limits;
     let scope = |scope: Scope| middleware::from_fn_with_state((state.clone(), scope), authorize);
     Router::new()
-        .route("/v1/events", post(events).route_layer(scope(Scope::Score)))
+        .route("/v1/events", post(events).route_layer(scope(Scope::Ingest)))
         .route("/v1/score", post(score).route_layer(scope(Scope::Score)))
         .route("/v1/model", get(model).route_layer(scope(Scope::Score)))
         .route("/v1/entities/{ip}", get(entity).route_layer(scope(Scope::Score)))
@@ -116,6 +117,7 @@ struct EventsResponse<'a> {
     accepted: usize,
     added: usize,
     duplicates: usize,
+    truncated: usize,
     skipped: usize,
     rejected: Vec<RejectedLine>,
     verdicts: &'a [Verdict],
@@ -124,10 +126,12 @@ struct EventsResponse<'a> {
 /// `POST /v1/events?format=auto`: a batch in any supported format; one verdict per source.
 async fn events(
     State(state): State<AppState>,
+    headers: HeaderMap,
     query: Result<Query<FormatQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let limits = state.config().server.limits;
+    media::json_or_lines(&headers)?;
     let format = format_of(query)?;
     let body = body.map_err(|e| body_error(&e, limits.max_body_bytes))?;
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -137,8 +141,10 @@ async fn events(
     if state.engine().model().is_none() {
         return Err(vigil_engine::EngineError::NoModel.into());
     }
-    let parsed = cpu(body.len() > LARGE_BODY, || parse_lines(format, body.as_ref()))
-        .map_err(|e| ApiError::internal("reading a request body", &e))?;
+    let not_after = state.config().windows.not_after();
+    let parsed =
+        cpu(body.len() > LARGE_BODY, || parse_lines_with(format, body.as_ref(), Some(not_after)))
+            .map_err(|e| ApiError::internal("reading a request body", &e))?;
     let rejected: Vec<RejectedLine> = parsed
         .rejected
         .into_iter()
@@ -171,6 +177,7 @@ async fn events(
         accepted,
         added: ingest.added,
         duplicates: ingest.duplicates,
+        truncated: parsed.truncated,
         skipped: parsed.skipped,
         rejected,
         verdicts: &ingest.verdicts,
@@ -215,7 +222,7 @@ async fn score(
     let limits = state.config().server.limits;
     let body = body.map_err(|e| body_error(&e, limits.max_body_bytes))?;
     let engine = state.engine();
-    if is_event_lines(&headers) {
+    if media::json_or_lines(&headers)? == Media::Lines {
         let format = format_of(query)?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::invalid("no_events", "the request body holds no events"));
@@ -365,21 +372,6 @@ fn parse_all(
     Ok(parsed.events)
 }
 
-/// Whether a body is raw event lines (`application/x-ndjson`, `application/jsonl`,
-/// `text/plain`) rather than a JSON request object.
-fn is_event_lines(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| {
-            let t = t.trim();
-            ["application/x-ndjson", "application/jsonl", "application/x-jsonlines", "text/plain"]
-                .iter()
-                .any(|known| t.eq_ignore_ascii_case(known))
-        })
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FeedbackRequest {
@@ -406,8 +398,10 @@ struct FeedbackRequest {
 /// `POST /v1/feedback`: a verdict on a prediction, stored durably before the answer.
 async fn feedback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    media::json(&headers)?;
     let body = body.map_err(|e| body_error(&e, state.config().server.limits.max_body_bytes))?;
     let request: FeedbackRequest = parse_json(&body)?;
     let target = match (request.prediction_id, request.features) {
@@ -460,10 +454,13 @@ async fn feedback(
     tracing::info!(
         sample_id = receipt.sample_id,
         verdict = receipt.verdict,
+        replayed = receipt.replayed,
         source,
         "feedback stored"
     );
-    Ok((StatusCode::CREATED, Json(receipt)).into_response())
+    // A retry of a stored feedback gets the stored sample with 200; a new one 201.
+    let status = if receipt.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(receipt)).into_response())
 }
 
 /// `GET /v1/model`: the champion being served.
@@ -500,12 +497,15 @@ struct RetrainRequest {
 /// `POST /v1/learning/retrain`: records a manual request for the worker.
 async fn retrain(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|e| body_error(&e, state.config().server.limits.max_body_bytes))?;
+    // An empty body needs no type: there is nothing to read.
     let request: RetrainRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RetrainRequest::default()
     } else {
+        media::json(&headers)?;
         parse_json(&body)?
     };
     let reason = request.reason.unwrap_or_else(|| "manual request via the API".to_owned());
@@ -548,11 +548,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
         tokio::task::spawn_blocking(move || samples.pending_count(SCHEMA_VERSION).is_ok())
             .await
             .unwrap_or(false);
+    // Redis is asked (a PING under its timeout), not trusted: a hung server keeps its TCP
+    // connection up while every call times out.
     let cache = match engine.cache() {
         vigil_store::AnyCache::Memory(_) => json!({ "backend": "memory", "reachable": true }),
-        vigil_store::AnyCache::Redis(r) => {
-            json!({ "backend": "redis", "reachable": r.is_connected() })
-        }
+        vigil_store::AnyCache::Redis(r) => match r.health().await {
+            Ok(()) => json!({ "backend": "redis", "reachable": true }),
+            Err(e) => json!({ "backend": "redis", "reachable": false, "error": e.to_string() }),
+        },
     };
     let cache_ok = cache["reachable"].as_bool().unwrap_or(false);
     let (status, code) = match (&model, store_ok && cache_ok) {

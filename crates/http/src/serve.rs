@@ -21,6 +21,12 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// admin or feedback token is configured), then the engine. No model yet.
 pub async fn build_state(mut config: Config) -> anyhow::Result<AppState> {
     config.check()?;
+    if config.server.open_ingest {
+        tracing::warn!(
+            "server.open_ingest is on: anyone who can reach this port can add events to the \
+             windows and predictions to the ledger; use ingest tokens outside a lab"
+        );
+    }
     let auth = &mut config.server.auth;
     if auth.admin_tokens.is_empty() && auth.feedback_tokens.is_empty() {
         let path = config.token_file();

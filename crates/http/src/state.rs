@@ -32,7 +32,7 @@ impl AppState {
     pub fn new(engine: Engine) -> Self {
         Self {
             inner: Arc::new(Inner {
-                auth: Auth::new(&engine.config().server.auth),
+                auth: Auth::new(&engine.config().server.auth, engine.config().server.open_ingest),
                 metrics: crate::metrics::handle(),
                 engine,
             }),

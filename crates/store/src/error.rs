@@ -178,6 +178,19 @@ pub enum StoreError {
         /// How many of them were eligible.
         eligible: usize,
     },
+    /// A prediction already has a different feedback (the same one again is not an
+    /// error: it returns the stored sample).
+    #[error(
+        "prediction {prediction_id} already has feedback {stored} (sample {sample_id}); a different verdict is refused"
+    )]
+    FeedbackConflict {
+        /// The prediction.
+        prediction_id: String,
+        /// The stored sample.
+        sample_id: i64,
+        /// The stored verdict and label.
+        stored: String,
+    },
     /// A retrain job that does not exist or is already finished.
     #[error("retrain job {id} is not running")]
     JobNotRunning {

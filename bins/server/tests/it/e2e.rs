@@ -112,9 +112,15 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
     assert_eq!(model["version"], "v1", "{model}");
     assert!(log().contains("bootstrapped v1 from 1500 base entities"), "{}", log());
 
+    // The generated admin token (ingest needs a token by default).
+    let token = std::fs::read_to_string(dir.path().join("var/admin.token")).unwrap();
+    let token = token.trim();
+
     // A real Cowrie log slice: one verdict per source address.
     let slice = cowrie_slice(400);
     let (status, body) = http(port, "POST", "/v1/events?format=cowrie", None, &slice);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = http(port, "POST", "/v1/events?format=cowrie", Some(token), &slice);
     assert_eq!(status, 200, "{body}");
     let batch = json_of(&body);
     let accepted = batch["accepted"].as_u64().unwrap();
@@ -146,8 +152,6 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
     assert!(cut.elapsed() < Duration::from_secs(5), "cut after {:?}", cut.elapsed());
 
     // Feedback on one verdict, with the generated admin token.
-    let token = std::fs::read_to_string(dir.path().join("var/admin.token")).unwrap();
-    let token = token.trim();
     let verdict = &verdicts[0];
     let predicted = verdict["class"].as_str().unwrap();
     let correct = if predicted == "Brute Force" { "Malware/Botnet" } else { "Brute Force" };

@@ -61,7 +61,15 @@ async fn ingest_gives_a_verdict_per_source_and_feedback_is_stored_once() {
     let stored = engine.samples().sample(receipt.sample_id).unwrap().unwrap();
     assert_eq!(stored.entity, "192.0.2.1");
     assert_eq!(stored.features, first.features.as_slice());
-    let second = engine.feedback(feedback(first.prediction_id.to_string())).await.unwrap_err();
+    // A retry returns the stored sample; a different verdict is refused.
+    let again = engine.feedback(feedback(first.prediction_id.to_string())).await.unwrap();
+    assert_eq!((again.sample_id, again.replayed), (receipt.sample_id, true));
+    let different = Feedback {
+        verdict: "UNCERTAIN".into(),
+        correct_label: None,
+        target: FeedbackTarget::Prediction(first.prediction_id.to_string()),
+    };
+    let second = engine.feedback(different).await.unwrap_err();
     assert!(
         matches!(second, EngineError::FeedbackExists { sample_id, .. } if sample_id == receipt.sample_id),
         "{second}"

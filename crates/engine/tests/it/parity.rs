@@ -49,8 +49,10 @@ fn engine_for_parity(policy: WindowPolicy) -> (Engine, tempfile::TempDir, Featur
             c.intel = intel.clone();
             c.windows.max_events_per_entity = policy.max_events;
             c.windows.horizon_secs = policy.horizon_secs;
+            c.windows.max_bytes_per_entity = policy.max_bytes;
             c.windows.max_entities = 1_000_000;
             c.windows.max_total_events = 100_000_000;
+            c.windows.max_total_bytes = usize::MAX / 2;
         },
         intel.load().unwrap(),
     );
@@ -118,8 +120,8 @@ async fn simulated_events_give_the_retrain_base_rows_in_any_arrival_order() {
         vigil_datasets::simulate::simulate(&vigil_datasets::simulate::SimParams::new(300, 2, 11))
             .unwrap();
     vigil_datasets::simulate::write_jsonl_file(&entities, &path).unwrap();
-    // A short policy, so that the horizon and the cap both cut some windows.
-    let policy = WindowPolicy { horizon_secs: 3600, max_events: 40 };
+    // A short policy, so that the horizon, the count and the byte budget cut some windows.
+    let policy = WindowPolicy { horizon_secs: 3600, max_events: 40, max_bytes: 12 << 10 };
     let (engine, _dir, featurizer) = engine_for_parity(policy);
 
     let parsed = parse_file(Format::Jsonl, &path).unwrap();
@@ -170,12 +172,13 @@ proptest! {
         max_batch in 1usize..12,
     ) {
         let events: Vec<Event> = raw.iter().map(|&(ip, t, u)| event(ip, t, u)).collect();
-        let policy = WindowPolicy { horizon_secs: 200, max_events: 7 };
+        let policy = WindowPolicy { horizon_secs: 200, max_events: 7, max_bytes: 1500 };
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let (engine, _dir) = engine_with(
             |c| {
                 c.windows.horizon_secs = policy.horizon_secs;
                 c.windows.max_events_per_entity = policy.max_events;
+                c.windows.max_bytes_per_entity = policy.max_bytes;
             },
             Intel::new(),
         );

@@ -196,11 +196,22 @@ pub struct ParseOutcome {
     pub rejected: Vec<Rejected>,
     /// Valid records skipped on purpose (no source address by design, e.g. Suricata `stats`).
     pub skipped: usize,
+    /// Events with a string field cut to its byte budget ([`Event::enforce_budgets`]).
+    pub truncated: usize,
+    /// The latest event time accepted ([`parse_lines_with`]); later events are rejected.
+    pub not_after: Option<crate::Timestamp>,
 }
 
 impl ParseOutcome {
-    fn new(format: Format) -> Self {
-        Self { format, events: Vec::new(), rejected: Vec::new(), skipped: 0 }
+    fn new(format: Format, not_after: Option<crate::Timestamp>) -> Self {
+        Self {
+            format,
+            events: Vec::new(),
+            rejected: Vec::new(),
+            skipped: 0,
+            truncated: 0,
+            not_after,
+        }
     }
 }
 
@@ -210,7 +221,19 @@ pub(crate) type LineResult = std::result::Result<Option<Event>, String>;
 
 /// Parses everything `reader` yields. Only I/O errors are errors; bad records are in
 /// [`ParseOutcome::rejected`]. The input must be plain text (see [`parse_file`] for gzip).
-pub fn parse_lines(format: Format, mut reader: impl BufRead) -> Result<ParseOutcome> {
+/// Every event's strings are cut to their byte budgets ([`Event::enforce_budgets`]).
+pub fn parse_lines(format: Format, reader: impl BufRead) -> Result<ParseOutcome> {
+    parse_lines_with(format, reader, None)
+}
+
+/// [`parse_lines`], rejecting (per record, with the reason) every event later than
+/// `not_after`: a server passes its clock plus the allowed skew, so that one event stamped
+/// in the future cannot freeze its source's window.
+pub fn parse_lines_with(
+    format: Format,
+    mut reader: impl BufRead,
+    not_after: Option<crate::Timestamp>,
+) -> Result<ParseOutcome> {
     let io = |source| FeatureError::Io { origin: "<reader>".into(), source };
     let format = match format {
         Format::Auto => {
@@ -227,11 +250,11 @@ pub fn parse_lines(format: Format, mut reader: impl BufRead) -> Result<ParseOutc
             };
             let format = first.map_or(Format::Jsonl, |start| Format::detect(&head[start..]));
             let chained = BufReader::new(Cursor::new(head).chain(reader));
-            return parse_known(format, chained).map_err(io);
+            return parse_known(format, chained, not_after).map_err(io);
         }
         f => f,
     };
-    parse_known(format, reader).map_err(io)
+    parse_known(format, reader, not_after).map_err(io)
 }
 
 /// Parses a string already in memory; never fails.
@@ -239,7 +262,7 @@ pub fn parse_str(format: Format, text: &str) -> ParseOutcome {
     match parse_lines(format, text.as_bytes()) {
         Ok(outcome) => outcome,
         // Reading from a byte slice cannot fail.
-        Err(_) => ParseOutcome::new(format),
+        Err(_) => ParseOutcome::new(format, None),
     }
 }
 
@@ -264,8 +287,12 @@ pub fn parse_file(format: Format, path: impl AsRef<Path>) -> Result<ParseOutcome
     })
 }
 
-fn parse_known(format: Format, reader: impl BufRead) -> io::Result<ParseOutcome> {
-    let mut out = ParseOutcome::new(format);
+fn parse_known(
+    format: Format,
+    reader: impl BufRead,
+    not_after: Option<crate::Timestamp>,
+) -> io::Result<ParseOutcome> {
+    let mut out = ParseOutcome::new(format, not_after);
     match format {
         Format::Cowrie => each_line(reader, &mut out, cowrie::parse_line)?,
         Format::Suricata => each_line(reader, &mut out, suricata::parse_line)?,
@@ -277,6 +304,10 @@ fn parse_known(format: Format, reader: impl BufRead) -> io::Result<ParseOutcome>
     Ok(out)
 }
 
+/// Longest record a line-based parser reads; a longer line is rejected without being held
+/// in memory (what a 1 GB line without a newline would otherwise cost).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 /// Runs `parse` on every non-blank line (without its line ending).
 fn each_line(
     mut reader: impl BufRead,
@@ -287,10 +318,36 @@ fn each_line(
     let mut line = 0;
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        let limit = (MAX_LINE_BYTES + 1) as u64;
+        if reader.by_ref().take(limit).read_until(b'\n', &mut buf)? == 0 {
             return Ok(());
         }
         line += 1;
+        if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+            // Skip the rest of the line without keeping it.
+            let mut skipped = buf.len();
+            loop {
+                let chunk = reader.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                if let Some(at) = chunk.iter().position(|&b| b == b'\n') {
+                    reader.consume(at + 1);
+                    skipped += at;
+                    break;
+                }
+                let n = chunk.len();
+                reader.consume(n);
+                skipped += n;
+            }
+            out.rejected.push(Rejected {
+                line,
+                reason: format!(
+                    "record of {skipped} bytes is longer than the limit of {MAX_LINE_BYTES}"
+                ),
+            });
+            continue;
+        }
         let text = buf.trim_ascii();
         if text.is_empty() {
             continue;
@@ -301,7 +358,23 @@ fn each_line(
 
 fn push(out: &mut ParseOutcome, line: usize, result: LineResult) {
     match result {
-        Ok(Some(e)) => out.events.push(e),
+        Ok(Some(mut e)) => {
+            e.enforce_budgets();
+            if let Some(limit) = out.not_after
+                && e.timestamp > limit
+            {
+                out.rejected.push(Rejected {
+                    line,
+                    reason: format!(
+                        "event time {} is later than {limit} (the clock plus the allowed skew)",
+                        e.timestamp
+                    ),
+                });
+            } else {
+                out.truncated += usize::from(e.truncated);
+                out.events.push(e);
+            }
+        }
         Ok(None) => out.skipped += 1,
         Err(reason) => out.rejected.push(Rejected { line, reason }),
     }

@@ -43,6 +43,14 @@ impl Redis {
         Self { child: Some(child), port }
     }
 
+    /// SIGSTOP (`true`) or SIGCONT: a hung server keeps its connections open.
+    fn freeze(&self, frozen: bool) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill").args([signal, &pid]).status().expect("kill runs");
+        assert!(status.success());
+    }
+
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -76,7 +84,7 @@ async fn killing_redis_while_serving_fails_no_score_request() {
     );
     let ips: Vec<String> = (1..=20).map(|i| format!("203.0.113.{i}")).collect();
     for ip in &ips {
-        let r = post(&s.app, "/v1/events", None, cowrie_logins(ip, 4, 0)).await;
+        let r = ingest(&s.app, "/v1/events", cowrie_logins(ip, 4, 0)).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     }
     // Served from Redis while it is up.
@@ -108,10 +116,9 @@ async fn killing_redis_while_serving_fails_no_score_request() {
                     let ip = &ips[(i * 7 + n) % ips.len()];
                     let r = match i % 3 {
                         0 => {
-                            post(
+                            ingest(
                                 &app,
                                 "/v1/events",
-                                None,
                                 cowrie_logins(ip, 1, 1000 + (i * 6 + n) as u32),
                             )
                             .await
@@ -180,8 +187,44 @@ async fn killing_redis_while_serving_fails_no_score_request() {
         assert!(Instant::now() < deadline, "the cache did not reconnect: {}", r.json);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let r = post(&s.app, "/v1/events", None, cowrie_logins("192.0.2.200", 2, 0)).await;
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("192.0.2.200", 2, 0)).await;
     assert_eq!(r.status, StatusCode::OK);
     let r = post_json(&s.app, "/v1/score", None, &json!({ "entity": "192.0.2.200" })).await;
     assert_eq!(r.json["verdict"]["features"]["source"], "cache", "{}", r.json);
+}
+
+/// A hung Redis (SIGSTOP: connected, answering nothing) makes readiness say `degraded`, and
+/// scoring still answers; resumed, it is `ready` again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_reports_a_hung_redis_as_degraded() {
+    let redis = Redis::start(free_port());
+    let mut config = RedisConfig::new(format!("redis://127.0.0.1:{}", redis.port));
+    config.timeout = Duration::from_millis(50);
+    let cache = RedisCache::connect(config).await.unwrap();
+    let s = server_with_cache(
+        |c| c.redis = Some("redis://set-by-test".into()),
+        true,
+        AnyCache::Redis(cache),
+    );
+    let ready = |r: &Reply| {
+        (r.json["status"].as_str().map(str::to_owned), r.json["cache"]["reachable"].as_bool())
+    };
+    let r = get(&s.app, "/readyz", None).await;
+    assert_eq!(ready(&r), (Some("ready".into()), Some(true)), "{}", r.json);
+    redis.freeze(true);
+    let r = get(&s.app, "/readyz", None).await;
+    assert_eq!(ready(&r), (Some("degraded".into()), Some(false)), "{}", r.json);
+    let scored = ingest(&s.app, "/v1/events", cowrie_logins("192.0.2.77", 2, 0)).await;
+    assert_eq!(scored.status, StatusCode::OK, "{}", scored.json);
+    redis.freeze(false);
+    // The breaker reopens the way after its cooldown.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = get(&s.app, "/readyz", None).await;
+        if ready(&r) == (Some("ready".into()), Some(true)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {}", r.json);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

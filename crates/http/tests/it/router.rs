@@ -56,7 +56,7 @@ async fn events_give_one_verdict_per_source_and_report_rejected_lines() {
     batch.push_str("this is not json\n");
     batch.push_str(&cowrie_logins("198.51.100.9", 3, 100));
     batch.push_str("{\"eventid\":\"cowrie.login.failed\",\"src_ip\":\"192.0.2.1\"}\n");
-    let r = post(&s.app, "/v1/events", None, batch).await;
+    let r = ingest(&s.app, "/v1/events", batch).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["format"], "cowrie");
     assert_eq!(r.json["accepted"], 8);
@@ -80,8 +80,7 @@ async fn events_give_one_verdict_per_source_and_report_rejected_lines() {
     assert_eq!(seven["window"], json!({ "events": 5, "added": 5, "duplicates": 0 }));
 
     // More events for one entity: its window grows; its old cached vector is stale.
-    let r =
-        post(&s.app, "/v1/events?format=cowrie", None, cowrie_logins("203.0.113.7", 2, 200)).await;
+    let r = ingest(&s.app, "/v1/events?format=cowrie", cowrie_logins("203.0.113.7", 2, 200)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let v = &r.json["verdicts"][0];
     assert_eq!(v["window"]["events"], 7);
@@ -90,7 +89,7 @@ async fn events_give_one_verdict_per_source_and_report_rejected_lines() {
     assert_eq!(v["features"]["stale_reason"], "behind_events");
 
     // A retried batch is not double-counted, and the cached vector is served.
-    let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 2, 200)).await;
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.7", 2, 200)).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!((r.json["added"].as_u64(), r.json["duplicates"].as_u64()), (Some(0), Some(2)));
     let v = &r.json["verdicts"][0];
@@ -112,14 +111,14 @@ async fn events_accept_the_mini_xdr_ingest_shapes() {
              "input": "uname -a"}
         ]
     });
-    let r = post_json(&s.app, "/v1/events", None, &envelope).await;
+    let r = ingest_json(&s.app, "/v1/events", &envelope).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["format"], "ingest");
     assert_eq!(r.json["accepted"], 2);
     assert_eq!(r.json["verdicts"][0]["entity"], "192.0.2.44");
     let list = json!([{"eventid": "cowrie.session.connect", "src_ip": "192.0.2.45",
                        "timestamp": 1_757_821_729, "dst_port": 22}]);
-    let r = post_json(&s.app, "/v1/events?format=ingest", None, &list).await;
+    let r = ingest_json(&s.app, "/v1/events?format=ingest", &list).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["verdicts"][0]["entity"], "192.0.2.45");
 }
@@ -132,7 +131,7 @@ async fn known(s: &TestServer, ip: &str) -> StatusCode {
 #[tokio::test]
 async fn bad_event_batches_are_4xx_and_change_nothing() {
     let s = server_with(|c| c.server.limits.max_events_per_request = 5, true);
-    let r = post(&s.app, "/v1/events", None, "not json\n{\"also\": \"bad\"}\n").await;
+    let r = ingest(&s.app, "/v1/events", "not json\n{\"also\": \"bad\"}\n").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
     assert!(
         r.error().starts_with("no event in the batch could be read (2 rejected): line 1"),
@@ -140,18 +139,18 @@ async fn bad_event_batches_are_4xx_and_change_nothing() {
         r.error()
     );
     assert_eq!(r.json["details"]["rejected"].as_array().unwrap().len(), 2);
-    let r = post(&s.app, "/v1/events", None, "").await;
+    let r = ingest(&s.app, "/v1/events", "").await;
     assert_eq!(
         (r.status, r.error()),
         (StatusCode::BAD_REQUEST, "the request body holds no events")
     );
-    let r = post(&s.app, "/v1/events?format=zeek", None, cowrie_logins("203.0.113.7", 1, 0)).await;
+    let r = ingest(&s.app, "/v1/events?format=zeek", cowrie_logins("203.0.113.7", 1, 0)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.error().contains("unknown event format \"zeek\""), "{}", r.error());
-    let r = post(&s.app, "/v1/events?colour=blue", None, cowrie_logins("203.0.113.7", 1, 0)).await;
+    let r = ingest(&s.app, "/v1/events?colour=blue", cowrie_logins("203.0.113.7", 1, 0)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.error().contains("unknown field `colour`"), "{}", r.error());
-    let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 6, 0)).await;
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.7", 6, 0)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         r.error(),
@@ -163,16 +162,16 @@ async fn bad_event_batches_are_4xx_and_change_nothing() {
         "nothing of the refused batch was applied"
     );
     // Accepted after all that: nothing was lost, nothing half-applied.
-    let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 5, 0)).await;
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.7", 5, 0)).await;
     assert_eq!((r.status, r.json["added"].as_u64()), (StatusCode::OK, Some(5)));
 
     let s = server_with(|c| c.server.limits.max_body_bytes = 1000, true);
-    let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 40, 0)).await;
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.7", 40, 0)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.error(), "request body is larger than the limit of 1000 bytes");
 
     let s = server_with(|_| {}, false);
-    let r = post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.7", 3, 0)).await;
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.7", 3, 0)).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.error().starts_with("no model is loaded yet"), "{}", r.error());
     s.state.engine().set_model(tiny_model("t1", 1));
@@ -225,7 +224,7 @@ async fn score_a_vector_events_or_a_known_entity_without_changing_state() {
     assert_eq!(r.error(), "no events are known for entity 203.0.113.8");
 
     // A known entity: its window as the server holds it, the vector from the cache.
-    post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.9", 3, 0)).await;
+    ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.9", 3, 0)).await;
     let r = post_json(&s.app, "/v1/score", None, &json!({ "entity": "203.0.113.9" })).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let v = &r.json["verdict"];
@@ -381,10 +380,24 @@ async fn feedback_by_prediction_id_is_stored_before_the_reply() {
     assert_eq!(sample.entity, "h");
     assert_eq!(sample.model_version, "t1");
 
-    // Feedback for the same prediction again: 409, nothing stored twice.
+    // The same feedback again (a retry): the stored sample, nothing stored twice.
     let r = post_json(&s.app, "/v1/feedback", Some(ADMIN), &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        (r.json["sample_id"].as_i64(), &r.json["replayed"]),
+        (Some(sample_id), &json!(true))
+    );
+    // A different one: 409 naming the stored verdict.
+    let other_body = json!({ "prediction_id": id, "verdict": "UNCERTAIN" });
+    let r = post_json(&s.app, "/v1/feedback", Some(ADMIN), &other_body).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert_eq!(r.error(), format!("prediction {id} already has feedback (sample {sample_id})"));
+    assert_eq!(
+        r.error(),
+        format!(
+            "prediction {id} already has feedback OVERRIDE {other} (sample {sample_id}); a different verdict is refused"
+        )
+    );
+    assert_eq!(s.state.engine().samples().pending_count("v1").unwrap(), 1);
 
     // CONFIRM of another prediction: the correct label is the prediction.
     let r = post_json(&s.app, "/v1/score", None, &json!({ "features": vector(-1.0) })).await;
@@ -603,7 +616,18 @@ async fn score_tokens_close_scoring_and_unknown_routes_are_json() {
     );
     let body = json!({ "features": vector(0.0) });
     assert_eq!(post_json(&s.app, "/v1/score", None, &body).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(post(&s.app, "/v1/events", None, "x").await.status, StatusCode::UNAUTHORIZED);
+    // Ingest needs an ingest (or admin) token: not a score token, not none.
+    assert_eq!(post_lines(&s.app, "/v1/events", "x").await.status, StatusCode::UNAUTHORIZED);
+    let r = call_typed(
+        &s.app,
+        axum::http::Method::POST,
+        "/v1/events",
+        Some("score-token-for-tests-01234"),
+        Some("application/x-ndjson"),
+        "x",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         post_json(&s.app, "/v1/score", Some("score-token-for-tests-01234"), &body).await.status,
         StatusCode::OK
@@ -625,7 +649,7 @@ async fn score_tokens_close_scoring_and_unknown_routes_are_json() {
 #[tokio::test]
 async fn metrics_are_prometheus_text() {
     let s = server();
-    post(&s.app, "/v1/events", None, cowrie_logins("203.0.113.70", 3, 0)).await;
+    ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.70", 3, 0)).await;
     let body = json!({ "features": vector(1.0), "verdict": "CONFIRM", "ml_prediction": "APT",
                        "ml_confidence": 0.9, "model_version": "t1" });
     post_json(&s.app, "/v1/feedback", Some(FEEDBACK), &body).await;
@@ -684,7 +708,7 @@ async fn a_request_that_never_finishes_its_body_times_out() {
         Result<Vec<u8>, std::io::Error>,
     >());
     let started = std::time::Instant::now();
-    let r = post(&s.app, "/v1/events", None, body).await;
+    let r = ingest(&s.app, "/v1/events", body).await;
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     // Counted like any other request.
@@ -695,8 +719,7 @@ async fn a_request_that_never_finishes_its_body_times_out() {
 #[tokio::test]
 async fn an_entity_shows_its_window_and_named_features() {
     let s = server();
-    let r =
-        post_lines(&s.app, "/v1/events?format=cowrie", cowrie_logins("203.0.113.21", 3, 0)).await;
+    let r = ingest(&s.app, "/v1/events?format=cowrie", cowrie_logins("203.0.113.21", 3, 0)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     let r = get(&s.app, "/v1/entities/203.0.113.21", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);

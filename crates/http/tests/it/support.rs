@@ -16,6 +16,7 @@ use vigil_store::{AnyCache, MemoryCache, MemoryConfig, SampleStore, SampleStoreC
 
 pub(crate) const ADMIN: &str = "admin-token-for-tests-0123456789";
 pub(crate) const FEEDBACK: &str = "feedback-token-for-tests-012345";
+pub(crate) const INGEST: &str = "ingest-token-for-tests-0123456";
 
 /// [`vigil_retrain::synthetic::tiny_artifact`], trained once per seed and process.
 pub(crate) fn tiny_artifact(seed: u64) -> Artifact {
@@ -49,6 +50,7 @@ pub(crate) fn config(dir: &TempDir) -> Config {
             auth: AuthConfig {
                 admin_tokens: vec![ADMIN.into()],
                 feedback_tokens: vec![FEEDBACK.into()],
+                ingest_tokens: vec![INGEST.into()],
                 ..AuthConfig::default()
             },
             ..ServerConfig::default()
@@ -124,6 +126,17 @@ pub(crate) async fn post_lines(app: &Router, uri: &str, body: impl Into<Body>) -
     call_typed(app, Method::POST, uri, None, Some("application/x-ndjson"), body).await
 }
 
+/// Event lines to an ingest route, with the ingest token.
+pub(crate) async fn ingest(app: &Router, uri: &str, body: impl Into<Body>) -> Reply {
+    call_typed(app, Method::POST, uri, Some(INGEST), Some("application/x-ndjson"), body).await
+}
+
+/// A JSON document (mini-xdr ingest bodies) to an ingest route, with the ingest token.
+pub(crate) async fn ingest_json(app: &Router, uri: &str, body: &Value) -> Reply {
+    call_typed(app, Method::POST, uri, Some(INGEST), Some("application/json"), body.to_string())
+        .await
+}
+
 pub(crate) async fn call_typed(
     app: &Router,
     method: Method,
@@ -153,17 +166,18 @@ pub(crate) async fn get(app: &Router, uri: &str, token: Option<&str>) -> Reply {
     call(app, Method::GET, uri, token, Body::empty()).await
 }
 
+/// A POST with `Content-Type: application/json`.
 pub(crate) async fn post(
     app: &Router,
     uri: &str,
     token: Option<&str>,
     body: impl Into<Body>,
 ) -> Reply {
-    call(app, Method::POST, uri, token, body).await
+    call_typed(app, Method::POST, uri, token, Some("application/json"), body).await
 }
 
 pub(crate) async fn post_json(app: &Router, uri: &str, token: Option<&str>, body: &Value) -> Reply {
-    call(app, Method::POST, uri, token, body.to_string()).await
+    post(app, uri, token, body.to_string()).await
 }
 
 /// Cowrie lines for `ip`: a connection with `n` failed logins, `t0` seconds into

@@ -29,13 +29,8 @@ async fn client(app: Router, n: usize, stop: Arc<AtomicBool>, tally: Arc<Tally>)
             post_json(&app, "/v1/score", None, &json!({ "features": vector(i as f32 / 100.0) }))
                 .await
         } else {
-            post(
-                &app,
-                "/v1/events",
-                None,
-                cowrie_logins(&format!("198.51.{}.{}", n, i % 200), 3, 0),
-            )
-            .await
+            ingest(&app, "/v1/events", cowrie_logins(&format!("198.51.{}.{}", n, i % 200), 3, 0))
+                .await
         };
         let version = if i % 2 == 0 {
             &r.json["verdict"]["model_version"]

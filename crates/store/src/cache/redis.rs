@@ -187,6 +187,17 @@ impl RedisCache {
         self.inner.pool.clients().iter().all(ClientLike::is_connected)
     }
 
+    /// Whether Redis answers now: a PING under the call timeout (it feeds the breaker like
+    /// any call). An open breaker, a lost connection, an error or a timeout (a hung
+    /// server) is an error: readiness reports the cache degraded.
+    pub async fn health(&self) -> Result<()> {
+        let client = self.client().map_err(|e| self.to_error("PING", e))?;
+        self.call(client.ping::<String>(None))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.to_error("PING", e))
+    }
+
     /// Closes the connections (pending calls fail, later calls are misses).
     pub async fn close(&self) {
         let _ = self.inner.pool.quit().await;

@@ -59,7 +59,14 @@ CREATE TABLE retrain_requests (
 CREATE INDEX retrain_requests_open ON retrain_requests (id) WHERE claimed_at IS NULL;
 ";
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1)];
+/// Feedback on a prediction (by its id) is stored at most once, whatever the timing of
+/// retries: the unique index decides, not a claim in some server's memory.
+const V2: &str = r"
+ALTER TABLE samples ADD COLUMN prediction_id TEXT CHECK (prediction_id IS NULL OR prediction_id <> '');
+CREATE UNIQUE INDEX samples_prediction ON samples (prediction_id) WHERE prediction_id IS NOT NULL;
+";
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2)];
 
 /// Every migration, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {

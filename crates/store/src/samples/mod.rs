@@ -142,14 +142,57 @@ impl SampleStore {
     /// Stores one sample durably and returns its id.
     pub fn insert(&self, sample: NewSample) -> Result<i64> {
         let sample = sample.check(self.inner.classes.as_ref())?;
-        self.inner.writer.run_statement(move |conn| insert_row(conn, &sample))
+        self.inner.writer.run_statement(move |conn| insert_row(conn, &sample, None))
     }
 
     /// [`SampleStore::insert`] for async callers: the future resolves once the sample is on
     /// disk, without blocking the runtime's thread meanwhile.
     pub async fn insert_async(&self, sample: NewSample) -> Result<i64> {
         let sample = sample.check(self.inner.classes.as_ref())?;
-        self.inner.writer.run_statement_async(move |conn| insert_row(conn, &sample)).await
+        self.inner.writer.run_statement_async(move |conn| insert_row(conn, &sample, None)).await
+    }
+
+    /// Stores the feedback on prediction `prediction_id` once: the first call inserts it;
+    /// a later call with the same verdict and label (a retry, whatever its timing) returns
+    /// the stored sample's id; a different one is [`StoreError::FeedbackConflict`]. A
+    /// unique index on the prediction id makes two samples for one prediction impossible,
+    /// also across processes sharing the file. Returns the id and whether it is new.
+    pub async fn insert_for_prediction(
+        &self,
+        prediction_id: &str,
+        sample: NewSample,
+    ) -> Result<(i64, bool)> {
+        let prediction_id = non_empty("prediction id", prediction_id)?;
+        let sample = sample.check(self.inner.classes.as_ref())?;
+        self.inner
+            .writer
+            .run_statement_async(move |conn| {
+                let stored = |conn: &Connection| -> Result<Option<(i64, String, Option<String>)>> {
+                    conn.prepare_cached(
+                        "SELECT id, council_verdict, correct_label FROM samples WHERE prediction_id = ?1",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row([&prediction_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                            .optional()
+                    })
+                    .map_err(StoreError::sqlite("reading a prediction's feedback"))
+                };
+                if let Some((id, verdict, label)) = stored(conn)? {
+                    if verdict == sample.verdict.as_str() && label == sample.correct_label {
+                        return Ok((id, false));
+                    }
+                    return Err(StoreError::FeedbackConflict {
+                        prediction_id,
+                        sample_id: id,
+                        stored: match label {
+                            Some(l) => format!("{verdict} {l}"),
+                            None => verdict,
+                        },
+                    });
+                }
+                Ok((insert_row(conn, &sample, Some(&prediction_id))?, true))
+            })
+            .await
     }
 
     /// Stores several samples atomically (all or none); returns their ids in order.
@@ -158,7 +201,9 @@ impl SampleStore {
             .into_iter()
             .map(|s| s.check(self.inner.classes.as_ref()))
             .collect::<Result<Vec<_>>>()?;
-        self.inner.writer.run(move |conn| samples.iter().map(|s| insert_row(conn, s)).collect())
+        self.inner
+            .writer
+            .run(move |conn| samples.iter().map(|s| insert_row(conn, s, None)).collect())
     }
 
     /// The sample with this id.
@@ -599,11 +644,11 @@ impl NewSample {
     }
 }
 
-fn insert_row(conn: &Connection, s: &ValidSample) -> Result<i64> {
+fn insert_row(conn: &Connection, s: &ValidSample, prediction_id: Option<&str>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO samples (created_at, entity, schema_version, features, model_version, \
-         ml_prediction, ml_confidence, council_verdict, correct_label, was_override) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         ml_prediction, ml_confidence, council_verdict, correct_label, was_override, prediction_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -617,6 +662,7 @@ fn insert_row(conn: &Connection, s: &ValidSample) -> Result<i64> {
             s.verdict.as_str(),
             s.correct_label,
             s.verdict == Verdict::Override,
+            prediction_id,
         ])
     })
     .map_err(StoreError::sqlite("inserting a sample"))?;

@@ -342,3 +342,56 @@ async fn async_inserts_from_many_tasks() {
     }
     assert_eq!(store.pending_count("v1").unwrap(), 200);
 }
+
+/// Feedback on one prediction, sent 64 times at once by concurrent tasks, some of them
+/// dropped mid-flight (a client that disconnects or times out) and some with another
+/// verdict: exactly one sample; every identical retry gets its id; the others a conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_on_a_prediction_is_stored_once_whatever_the_timing() {
+    let (_dir, store) = open();
+    let override_ = || sample(Verdict::Override, "Normal", Some("APT"));
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = store.clone();
+        let task = tokio::spawn(async move {
+            let sample = if i % 8 == 7 {
+                sample(Verdict::Uncertain, "Normal", None)
+            } else {
+                sample(Verdict::Override, "Normal", Some("APT"))
+            };
+            store.insert_for_prediction("p-1", sample).await
+        });
+        if i % 5 == 0 {
+            task.abort();
+        } else {
+            tasks.push((i, task));
+        }
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut new = 0;
+    for (i, task) in tasks {
+        match task.await.unwrap() {
+            Ok((id, fresh)) => {
+                assert_ne!(i % 8, 7, "a different verdict was accepted");
+                ids.insert(id);
+                new += usize::from(fresh);
+            }
+            Err(StoreError::FeedbackConflict { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    // A retry after all of that still gets the one stored sample.
+    let (id, fresh) = store.insert_for_prediction("p-1", override_()).await.unwrap();
+    ids.insert(id);
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(new <= 1 && !fresh, "new {new}, fresh {fresh}");
+    assert_eq!(store.pending_count("v1").unwrap(), 1);
+    let conflict = store
+        .insert_for_prediction("p-1", sample(Verdict::Confirm, "Normal", None))
+        .await
+        .unwrap_err();
+    assert!(conflict.to_string().contains("already has feedback OVERRIDE APT"), "{conflict}");
+    // Another prediction is another sample.
+    let (other, fresh) = store.insert_for_prediction("p-2", override_()).await.unwrap();
+    assert!(fresh && other != id);
+}
