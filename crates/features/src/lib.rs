@@ -58,6 +58,7 @@ mod error;
 mod event;
 mod extract;
 mod intel;
+pub mod mutate;
 mod parse;
 mod schema;
 mod vector;

@@ -2,7 +2,9 @@
 """Ingest a whole Cowrie log through POST /v1/events in batches under a byte budget, on one
 keep-alive connection, and report events/s (server time as the client sees it).
 
-    python3 ingest.py LOG.json.gz [HOST:PORT] [BATCH_BYTES]
+    python3 ingest.py LOG.json.gz [HOST:PORT] [BATCH_BYTES] [TOKEN]
+
+TOKEN: an ingest or admin token (ingest needs one unless server.open_ingest).
 
 Stdlib only. The log is read and cut into batches before the clock starts.
 """
@@ -37,7 +39,7 @@ def main():
     start = time.perf_counter()
     for body, n in todo:
         conn.request("POST", "/v1/events?format=cowrie", body,
-                     {"Content-Type": "application/x-ndjson"})
+                     {"Content-Type": "application/x-ndjson", **({"Authorization": "Bearer " + sys.argv[4]} if len(sys.argv) > 4 else {})})
         reply = conn.getresponse()
         data = reply.read()
         if reply.status != 200:

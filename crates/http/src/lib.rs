@@ -8,6 +8,7 @@
 //! - [`build_state`]: the engine of a configuration plus the admin token (generated into the
 //!   token file on first start); [`serve`]: the connection loop (header-read timeout,
 //!   connection limit, graceful drain).
+//! - [`fuzz::fuzz_routes`]: the bounded fuzz harness of every route's body.
 //!
 //! The HTTP layer holds no ML logic and no state of its own: routes, auth, limits, error
 //! mapping and metrics. Windows, scoring, the ledger and feedback live in vigil-engine.
@@ -22,6 +23,7 @@
 
 mod auth;
 mod error;
+pub mod fuzz;
 mod media;
 mod metrics;
 mod routes;

@@ -58,6 +58,15 @@ fn describe() {
     describe_gauge!("vigil_cache_stats", "Feature cache counters since start, by kind");
     describe_gauge!("vigil_window_entities", "Entities with an event window");
     describe_gauge!("vigil_window_events", "Events held in entity windows");
+    describe_gauge!("vigil_window_bytes", "Bytes of events held in entity windows");
+    describe_gauge!(
+        "vigil_window_entities_protected",
+        "Entities with real activity (the windows' protected segment)"
+    );
+    describe_counter!(
+        "vigil_window_evictions_total",
+        "Entities evicted from the windows to stay within their bounds"
+    );
     describe_gauge!("vigil_predictions_kept", "Recent predictions kept for feedback");
 }
 
@@ -107,9 +116,11 @@ pub(crate) async fn render(
     gauge("writes", stats.writes);
     gauge("dropped_writes", stats.dropped_writes);
     gauge("evictions", stats.evictions);
-    let (entities, events) = engine.window_size();
-    metrics::gauge!("vigil_window_entities").set(entities as f64);
-    metrics::gauge!("vigil_window_events").set(events as f64);
+    let windows = engine.window_stats();
+    metrics::gauge!("vigil_window_entities").set(windows.entities as f64);
+    metrics::gauge!("vigil_window_entities_protected").set(windows.protected as f64);
+    metrics::gauge!("vigil_window_events").set(windows.events as f64);
+    metrics::gauge!("vigil_window_bytes").set(windows.bytes as f64);
     metrics::gauge!("vigil_predictions_kept").set(engine.ledger_size().0 as f64);
     let handle = state.metrics();
     handle.run_upkeep();

@@ -4,6 +4,7 @@
 //! column), property tests, and the generated `docs/FEATURES.md`.
 
 mod docs;
+mod fuzz;
 mod groups;
 mod intel;
 mod invariants;
