@@ -238,6 +238,7 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Outcome> {
     let writer = WriterLock::holder(&config.registry)?;
     let store = open_store(config)?;
     let jobs = store.recent_jobs(5)?;
+    let requests = store.pending_requests()?;
     let since = champion.as_ref().and_then(|c| c.created_at.parse::<Timestamp>().ok());
     let triggers = config.learning.triggers.evaluate(
         &store,
@@ -255,11 +256,18 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Outcome> {
             "writer": writer,
             "last_audit": history.last(),
             "triggers": triggers,
+            "pending_requests": requests.iter().map(|r| serde_json::json!({
+                "id": r.id,
+                "requested_at": r.requested_at.to_string(),
+                "requested_by": r.requested_by,
+                "reason": r.reason,
+            })).collect::<Vec<_>>(),
             "jobs": jobs.iter().map(|j| serde_json::json!({
                 "id": j.id,
                 "trigger": j.trigger,
                 "reason": j.reason,
                 "status": j.status.as_str(),
+                "promoted": j.metrics.as_ref().and_then(|m| m.get("promoted")).and_then(serde_json::Value::as_bool),
                 "started_at": j.started_at.to_string(),
                 "finished_at": j.finished_at.map(|t| t.to_string()),
                 "error": j.error,
@@ -291,12 +299,28 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Outcome> {
         triggers.pending, triggers.overrides, triggers.verdicts
     );
     let _ = writeln!(out, "triggers  {fired} (manual requests are claimed by the next check)");
+    for r in &requests {
+        let _ = writeln!(
+            out,
+            "request {:>4}  pending since {} by {}: {}",
+            r.id, r.requested_at, r.requested_by, r.reason
+        );
+    }
     for job in &jobs {
+        let promoted = job
+            .metrics
+            .as_ref()
+            .and_then(|m| m.get("promoted"))
+            .and_then(serde_json::Value::as_bool);
+        let outcome = match (job.status.as_str(), promoted) {
+            ("succeeded", Some(false)) => "rejected",
+            (status, _) => status,
+        };
         let _ = writeln!(
             out,
             "job {:>4}  {:<9} {:<24} started {}{}",
             job.id,
-            job.status.as_str(),
+            outcome,
             job.trigger,
             job.started_at,
             job.error.as_ref().map(|e| format!("; error: {e}")).unwrap_or_default()

@@ -570,10 +570,11 @@ impl Engine {
 }
 
 /// An entity name as stored with a sample: trimmed, 1 to 256 characters, no control
-/// characters; `unknown` when none is given.
+/// characters. When none is given, a unique `anon-<16 hex digits>`: one shared name would
+/// put every such sample on the same side of retrain's holdout (membership is by entity).
 fn entity_name(entity: Option<&str>) -> Result<String> {
     match entity {
-        None => Ok("unknown".to_owned()),
+        None => Ok(format!("anon-{:016x}", rand::random::<u64>())),
         Some(e) if e.trim().is_empty() || e.len() > 256 || e.chars().any(char::is_control) => {
             Err(EngineError::InvalidEntity)
         }

@@ -22,6 +22,19 @@ pub(crate) fn status(
     let decision = policy.evaluate(samples, SCHEMA_VERSION, now, champion_since, false)?;
     let last = samples.last_successful_retrain()?;
     let jobs: Vec<Value> = samples.recent_jobs(config.recent_jobs)?.iter().map(job).collect();
+    // Manual requests show from the moment they are made until a worker claims them.
+    let pending_requests: Vec<Value> = samples
+        .pending_requests()?
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "requested_at": r.requested_at.to_string(),
+                "requested_by": r.requested_by,
+                "reason": r.reason,
+            })
+        })
+        .collect();
     let since = decision.since.as_deref().and_then(|s| s.parse::<Timestamp>().ok());
     let schedule_at = since.and_then(|s| {
         s.checked_add(SignedDuration::from_hours(24 * i64::from(policy.schedule_days))).ok()
@@ -53,6 +66,7 @@ pub(crate) fn status(
                      requests then",
         },
         "trigger": decision,
+        "pending_requests": pending_requests,
         "recent_jobs": jobs,
     }))
 }
@@ -65,6 +79,7 @@ fn job(job: &vigil_store::RetrainJob) -> Value {
         "started_at": job.started_at.to_string(),
         "finished_at": job.finished_at.map(|t| t.to_string()),
         "status": job.status.as_str(),
+        "promoted": job.metrics.as_ref().and_then(|m| m.get("promoted")).and_then(Value::as_bool),
         "error": job.error,
         "metrics": job.metrics,
     })

@@ -191,16 +191,40 @@ pub(crate) fn split(
             ),
         });
     }
+    // Validation is split by entity too (stratified by each entity's first label): windows
+    // of one source on both sides would let early stopping, the temperature and the
+    // thresholds be fitted on near-copies of training rows.
     let data = &corpus.dataset;
-    let rest_labels: Vec<usize> = rest.iter().map(|&r| data.labels()[r]).collect();
-    let (train_idx, validation_idx) = vigil_core::stratified_split(
-        &rest_labels,
+    let mut entity_of_row = Vec::with_capacity(rest.len());
+    let mut entities: Vec<(&str, usize)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for &row in &rest {
+        let entity = corpus.entities[row].as_str();
+        let e = *index.entry(entity).or_insert_with(|| {
+            entities.push((entity, data.labels()[row]));
+            entities.len() - 1
+        });
+        entity_of_row.push(e);
+    }
+    let entity_labels: Vec<usize> = entities.iter().map(|&(_, label)| label).collect();
+    let (_, validation_entities) = vigil_core::stratified_split(
+        &entity_labels,
         data.classes().len(),
         validation_fraction,
         seed,
     )?;
-    let train_rows: Vec<usize> = train_idx.iter().map(|&i| rest[i]).collect();
-    let validation_rows: Vec<usize> = validation_idx.iter().map(|&i| rest[i]).collect();
+    let mut in_validation = vec![false; entities.len()];
+    for e in validation_entities {
+        in_validation[e] = true;
+    }
+    let (mut train_rows, mut validation_rows) = (Vec::new(), Vec::new());
+    for (&row, &e) in rest.iter().zip(&entity_of_row) {
+        if in_validation[e] {
+            validation_rows.push(row);
+        } else {
+            train_rows.push(row);
+        }
+    }
     if validation_rows.is_empty() {
         return Err(RetrainError::InvalidData {
             reason: "no validation rows (every class has a single non-holdout row)".into(),
@@ -242,5 +266,33 @@ mod tests {
             (0..64).map(|i| in_holdout("a", &i.to_string(), 0.5)).collect::<Vec<_>>(),
             (0..64).map(|i| in_holdout("b", &i.to_string(), 0.5)).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn validation_never_shares_an_entity_with_training() {
+        // 300 entities of 3 classes, each with 1-4 rows (council samples of one source).
+        let (mut labels, mut entities, mut flat) = (Vec::new(), Vec::new(), Vec::new());
+        for e in 0..300 {
+            for r in 0..=(e % 4) {
+                labels.push(e % 3);
+                entities.push(format!("10.0.{}.{}", e / 256, e % 256));
+                flat.extend([e as f32, r as f32]);
+            }
+        }
+        let n = labels.len();
+        let x = ndarray::Array2::from_shape_vec((n, 2), flat).unwrap();
+        let classes = ClassSet::new(["a", "b", "c"]).unwrap();
+        let dataset = Dataset::new(x, labels, vec!["f0".into(), "f1".into()], classes).unwrap();
+        let corpus = Corpus { dataset, entities, origins: vec![Origin::Base; n] };
+        let parts = split(&corpus, "salt", 0.2, 0.25, 3).unwrap();
+        let ids = |d: &Dataset| -> std::collections::BTreeSet<i64> {
+            d.features().column(0).iter().map(|&v| v as i64).collect()
+        };
+        let (train, validation, holdout) =
+            (ids(&parts.train), ids(&parts.validation), ids(&parts.holdout));
+        assert!(train.is_disjoint(&validation), "an entity on both sides");
+        assert!(train.is_disjoint(&holdout) && validation.is_disjoint(&holdout));
+        let share = validation.len() as f64 / (train.len() + validation.len()) as f64;
+        assert!((share - 0.25).abs() < 0.05, "{share}");
     }
 }

@@ -257,7 +257,22 @@ pub fn check_and_run(
             decision
         }
     };
-    run(ctx, &decision).map(Some)
+    let outcome = run(ctx, &decision);
+    // A claimed manual request whose run failed is put back: the next check claims it again.
+    if outcome.is_err()
+        && !decision.requests.is_empty()
+        && let Some(store) = ctx.store
+    {
+        match store.release_requests(&decision.requests) {
+            Ok(n) => {
+                warn!(requests = ?decision.requests, released = n, "run failed: requests put back");
+            }
+            Err(e) => {
+                error!(error = %e, "run failed; its manual requests could not be put back");
+            }
+        }
+    }
+    outcome.map(Some)
 }
 
 /// Marks every job still `running` as failed: called at startup by the registry's writer
@@ -412,24 +427,31 @@ fn pipeline(ctx: &RunContext<'_>, report: &mut RunReport) -> Result<()> {
     report.champion_note = scored.champion_note;
     report.gate = Some(decision.clone());
 
-    // From here on the run finishes even if cancelled: register and promote are each
-    // atomic, and stopping between them or before marking samples would only leave
-    // bookkeeping behind.
+    // A rejected challenger is not registered: it could never serve, and registering it
+    // made versions byte-identical to their parent. Its report keeps the scores.
+    if decision.promote {
+        // From here on the run finishes even if cancelled: register and promote are each
+        // atomic, and stopping between them or before marking samples would only leave
+        // bookkeeping behind.
+        let run_id = report.run_id.clone();
+        let summary = training_summary(report, ctx.base);
+        let (version, promoted) = step(None, report, "register", || {
+            register(
+                ctx.registry,
+                &artifact,
+                &scored.challenger,
+                summary,
+                champion_before.clone(),
+                &decision,
+                &run_id,
+            )
+        })?;
+        report.registered = Some(version);
+        report.promoted = promoted;
+    } else {
+        info!(summary = %decision.summary, "challenger rejected: nothing registered");
+    }
     let run_id = report.run_id.clone();
-    let summary = training_summary(report, ctx.base);
-    let (version, promoted) = step(None, report, "register", || {
-        register(
-            ctx.registry,
-            &artifact,
-            &scored.challenger,
-            summary,
-            champion_before.clone(),
-            &decision,
-            &run_id,
-        )
-    })?;
-    report.registered = Some(version);
-    report.promoted = promoted;
     if let Some(store) = ctx.store {
         let ids = corpus.new_sample_ids();
         let marked = step(None, report, "mark_used", || {

@@ -159,7 +159,7 @@ fn overrides_that_correct_a_systematic_error_are_learnt_and_promoted() {
 }
 
 #[test]
-fn a_worse_challenger_is_registered_not_promoted_unless_forced() {
+fn a_worse_challenger_is_rejected_not_registered_unless_forced() {
     let mut env = Env::new(1500);
     bootstrap(&env.registry, None, &env.base, &env.config, &env.featurizer).unwrap();
     insert_confirms(&env.store, 100, 3);
@@ -173,7 +173,7 @@ fn a_worse_challenger_is_registered_not_promoted_unless_forced() {
     let decision = TriggerDecision::only(TriggerKind::Manual, "try a stump");
     let report = run(&ctx(&env, &cancel), &decision).unwrap();
     assert_eq!(report.status, RunStatus::Succeeded);
-    assert_eq!(report.registered.as_deref(), Some("v2"));
+    assert_eq!(report.registered, None, "a rejected challenger is not a servable version");
     assert!(!report.promoted);
     let gate = report.gate.as_ref().unwrap();
     assert!(!gate.passed);
@@ -182,14 +182,20 @@ fn a_worse_challenger_is_registered_not_promoted_unless_forced() {
     assert_eq!(env.registry.champion().unwrap().unwrap().version, "v1");
     assert_eq!(report.champion_after.as_deref(), Some("v1"));
     let actions: Vec<_> = env.registry.history().unwrap().iter().map(|e| e.action).collect();
-    assert_eq!(actions, [AuditAction::Register, AuditAction::Promote, AuditAction::Register]);
+    assert_eq!(actions, [AuditAction::Register, AuditAction::Promote]);
+    assert_eq!(env.registry.reader().list().unwrap().len(), 1);
     // Its samples were still used (and marked) by the run.
     assert_eq!(report.samples_marked, 100);
+    // A rejected run does not restart the schedule.
+    assert_eq!(env.store.recent_jobs(1).unwrap()[0].status, JobStatus::Succeeded);
+    let last = env.store.last_successful_retrain().unwrap();
+    assert!(last.is_none(), "{last:?}");
 
     env.config.force = true;
     let forced = run(&ctx(&env, &cancel), &decision).unwrap();
     assert!(forced.promoted);
-    assert_eq!(env.registry.champion().unwrap().unwrap().version, "v3");
+    assert_eq!(env.registry.champion().unwrap().unwrap().version, "v2");
+    assert!(env.store.last_successful_retrain().unwrap().is_some());
     let last = env.registry.history().unwrap().pop().unwrap();
     assert!(last.reason.contains("FORCED although the gate failed"), "{}", last.reason);
 }
@@ -293,4 +299,27 @@ fn base_data_from_files() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("line 2") && err.contains("phishing"), "{err}");
+}
+
+#[test]
+fn a_manual_request_shows_until_claimed_and_survives_a_failed_run() {
+    let env = Env::new(1500);
+    bootstrap(&env.registry, None, &env.base, &env.config, &env.featurizer).unwrap();
+    let id = env.store.request_retrain("alice", "new feed").unwrap();
+    // Visible while pending (status reads it without claiming).
+    let pending: Vec<i64> = env.store.pending_requests().unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(pending, [id]);
+    // Its run fails (the base data is gone): the request is put back, not lost.
+    let missing = BaseData::from_path(env._dir.path().join("missing.csv"));
+    let cancel = Cancel::new();
+    let failing = RunContext { base: &missing, ..ctx(&env, &cancel) };
+    assert!(check_and_run(&failing, &TriggerPolicy::default(), Timestamp::now()).is_err());
+    let pending: Vec<i64> = env.store.pending_requests().unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(pending, [id], "the failed run's request was lost");
+    // The next check claims it and runs.
+    let report = check_and_run(&ctx(&env, &cancel), &TriggerPolicy::default(), Timestamp::now())
+        .unwrap()
+        .expect("the manual trigger fires");
+    assert_eq!(report.status, RunStatus::Succeeded);
+    assert!(env.store.pending_requests().unwrap().is_empty());
 }

@@ -256,8 +256,11 @@ impl SampleStore {
     pub fn last_successful_retrain(&self) -> Result<Option<Timestamp>> {
         let at: Option<i64> = self
             .read(|c| {
+                // A run whose challenger the gate rejected changed nothing: it does not
+                // restart the schedule.
                 c.query_row(
-                    "SELECT MAX(finished_at) FROM retrain_jobs WHERE status = 'succeeded'",
+                    "SELECT MAX(finished_at) FROM retrain_jobs WHERE status = 'succeeded' \
+                     AND coalesce(json_extract(metrics, '$.promoted'), 1) = 1",
                     [],
                     |r| r.get(0),
                 )
@@ -460,6 +463,43 @@ impl SampleStore {
         })
     }
 
+    /// The open (unclaimed) retrain requests, oldest first, without claiming them: what the
+    /// status shows until a worker claims them.
+    pub fn pending_requests(&self) -> Result<Vec<RetrainRequest>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, requested_at, requested_by, reason, claimed_at FROM retrain_requests \
+                 WHERE claimed_at IS NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(RetrainRequest {
+                    id: r.get(0)?,
+                    requested_at: timestamp(r.get(1)?),
+                    requested_by: r.get(2)?,
+                    reason: r.get(3)?,
+                    claimed_at: r.get::<_, Option<i64>>(4)?.map(timestamp),
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(StoreError::sqlite("reading pending retrain requests"))
+    }
+
+    /// Puts claimed requests back (their run failed), so the next check claims them again.
+    pub fn release_requests(&self, ids: &[i64]) -> Result<usize> {
+        let ids = ids.to_vec();
+        self.inner.writer.run(move |conn| {
+            let mut released = 0;
+            for id in ids {
+                released += conn
+                    .prepare_cached("UPDATE retrain_requests SET claimed_at = NULL WHERE id = ?1")
+                    .and_then(|mut s| s.execute([id]))
+                    .map_err(StoreError::sqlite("releasing a retrain request"))?;
+            }
+            Ok(released)
+        })
+    }
+
     /// Claims every open retrain request, oldest first, in one statement: each request is
     /// returned by exactly one call, whatever the number of processes claiming.
     pub fn claim_requests(&self) -> Result<Vec<RetrainRequest>> {
@@ -476,7 +516,7 @@ impl SampleStore {
                     requested_at: timestamp(r.get(1)?),
                     requested_by: r.get(2)?,
                     reason: r.get(3)?,
-                    claimed_at: timestamp(r.get(4)?),
+                    claimed_at: Some(timestamp(r.get(4)?)),
                 })
             })
             .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
@@ -926,8 +966,8 @@ pub struct RetrainRequest {
     pub requested_by: String,
     /// Why.
     pub reason: String,
-    /// When it was claimed.
-    pub claimed_at: Timestamp,
+    /// When it was claimed (`None` while pending).
+    pub claimed_at: Option<Timestamp>,
 }
 
 #[cfg(test)]
