@@ -13,7 +13,7 @@ use vigil_store::{NewSample, SampleStore, SampleStoreConfig, Verdict};
 
 /// A registry, a sample store and base data in a temp directory.
 pub(crate) struct Env {
-    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     pub(crate) registry: Registry,
     pub(crate) store: SampleStore,
     pub(crate) base: BaseData,
@@ -30,7 +30,7 @@ impl Env {
         let base = BaseData::rows(entities, data).unwrap();
         let config = fast_config(&dir.path().join("reports"));
         Self {
-            _dir: dir,
+            dir,
             registry,
             store,
             base,

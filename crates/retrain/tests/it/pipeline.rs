@@ -310,7 +310,7 @@ fn a_manual_request_shows_until_claimed_and_survives_a_failed_run() {
     let pending: Vec<i64> = env.store.pending_requests().unwrap().iter().map(|r| r.id).collect();
     assert_eq!(pending, [id]);
     // Its run fails (the base data is gone): the request is put back, not lost.
-    let missing = BaseData::from_path(env._dir.path().join("missing.csv"));
+    let missing = BaseData::from_path(env.dir.path().join("missing.csv"));
     let cancel = Cancel::new();
     let failing = RunContext { base: &missing, ..ctx(&env, &cancel) };
     assert!(check_and_run(&failing, &TriggerPolicy::default(), Timestamp::now()).is_err());
