@@ -9,6 +9,7 @@ mod balance;
 mod benchmark;
 mod data;
 mod features;
+mod realcheck;
 mod simulate;
 
 /// Evaluate vigil's learning kernels on public intrusion-detection data.
@@ -30,6 +31,9 @@ enum Command {
     Simulate(simulate::Args),
     /// Parse an event log and write the 100 features of every source address as CSV.
     Features(features::Args),
+    /// Score a real log through the engine and compare each source's verdict with
+    /// transparent weak labels (downloads, brute force, scanning).
+    Realcheck(realcheck::Args),
 }
 
 /// What a finished command says about its gates.
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Benchmark(args) => benchmark::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Features(args) => features::run(&args),
+        Command::Realcheck(args) => realcheck::run(&args),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
 //! vigil-evaluate: what `vigil-eval` measures, as a library: the ablation baseline ->
 //! +balancing -> +loss -> +temperature -> +thresholds per model ([`ablation`]), the scores
 //! of an artifact on a split ([`score`]), the best row chosen by validation ([`best_row`])
-//! and the Markdown table ([`markdown`]).
+//! and the Markdown table ([`markdown`]); the real-log check's weak labels and agreement
+//! ([`weak_labels`], [`real_check`]).
 //!
 //! # Invariants
 //! - Rows are chosen on validation scores only; test scores are reported, never used to
@@ -9,6 +10,10 @@
 //! - The last three stages share one fit (the loss stage's fit also calibrates and fits
 //!   thresholds; the rows score it with or without them), so their differences are the
 //!   temperature and the thresholds alone.
+
+mod realcheck;
+
+pub use realcheck::{RealCheck, WEAK_CLASSES, WeakAgreement, real_check, weak_labels};
 
 use std::fmt::Write as _;
 use std::str::FromStr;

@@ -440,3 +440,58 @@ fn features_are_the_vectors_the_engine_serves() {
         }
     }
 }
+
+/// `realcheck` scores a real log with the registry's champion and reports agreement with
+/// the weak labels; its gates set the exit code.
+#[test]
+fn realcheck_reports_agreement_with_weak_labels_and_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry");
+    {
+        let registry = vigil_registry::Registry::open(&registry).unwrap();
+        let artifact = vigil_retrain::synthetic::tiny_artifact(4);
+        let info = vigil_registry::NewVersion::for_artifact(
+            &artifact,
+            serde_json::json!({}),
+            serde_json::json!({ "model": "gbdt" }),
+            None,
+        );
+        let manifest = registry.register(&artifact.to_bytes().unwrap(), info).unwrap();
+        registry.promote(&manifest.version, "realcheck test").unwrap();
+    }
+    let log = workspace("../shared/datasets/cowrie/cowrie_scriptzteam_2017-11-04.json.gz");
+    let json = dir.path().join("check.json");
+    let args = [
+        "realcheck",
+        "--input",
+        log.to_str().unwrap(),
+        "--registry",
+        registry.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let output = eval(&args);
+    assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
+    assert!(stdout(&output).contains("| weak label | sources | agreeing |"), "{}", stdout(&output));
+    let check: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let sources = check["sources"].as_u64().unwrap();
+    assert!(sources >= 10, "{check}");
+    let verdicts: u64 =
+        check["verdicts"].as_object().unwrap().values().filter_map(serde_json::Value::as_u64).sum();
+    assert_eq!(verdicts, sources);
+    // An impossible gate fails with exit code 1.
+    let mut gated = args.to_vec();
+    gated.push("--max-normal-share=-1");
+    assert_eq!(eval(&gated).status.code(), Some(1));
+    // No champion: a clear error, exit 2.
+    let empty = dir.path().join("empty");
+    let output = eval(&[
+        "realcheck",
+        "--input",
+        log.to_str().unwrap(),
+        "--registry",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("has no champion"), "{}", stderr(&output));
+}

@@ -1,0 +1,245 @@
+//! The real-log check: transparent weak labels for honeypot sources, and how the final
+//! verdicts agree with them. On a honeypot every source is hostile, so the weak labels
+//! audit three behaviours a model must not miss; they are never training targets here.
+//!
+//! | weak label | rule (over all of a source's events) |
+//! |---|---|
+//! | Malware/Botnet | downloaded a file, or ran a fetch command (`wget`, `curl`, `tftp`) |
+//! | Brute Force | at least 20 failed logins and no successful one |
+//! | Reconnaissance | at least 5 sessions and no login attempt |
+//!
+//! A source matching several rules takes the first; a source matching none is not
+//! audited (but still counts in the share of sources called Normal).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+use vigil_features::{Event, EventKind};
+
+/// The weak classes, in rule order (names of the threat classes).
+pub const WEAK_CLASSES: [&str; 3] = ["Malware/Botnet", "Brute Force", "Reconnaissance"];
+
+#[derive(Default)]
+struct Tally {
+    fetch: bool,
+    failed: usize,
+    succeeded: usize,
+    sessions: std::collections::BTreeSet<Box<str>>,
+    connects: usize,
+}
+
+fn is_fetch(command: &str) -> bool {
+    command.split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | '`')).any(
+        |word| {
+            let name = word.rsplit('/').next().unwrap_or(word);
+            matches!(name, "wget" | "curl" | "tftp")
+        },
+    )
+}
+
+/// The weak label of every source that has one (an index into [`WEAK_CLASSES`]).
+pub fn weak_labels(events: &[Event]) -> BTreeMap<IpAddr, usize> {
+    let mut tallies: BTreeMap<IpAddr, Tally> = BTreeMap::new();
+    for e in events {
+        let t = tallies.entry(e.src_ip).or_default();
+        match e.kind {
+            EventKind::FileDownload | EventKind::FileUpload => t.fetch = true,
+            EventKind::LoginFailed => t.failed += 1,
+            EventKind::LoginSuccess => t.succeeded += 1,
+            EventKind::SessionConnect => t.connects += 1,
+            _ => {}
+        }
+        if let Some(command) = e.command.as_deref()
+            && is_fetch(command)
+        {
+            t.fetch = true;
+        }
+        if let Some(session) = &e.session {
+            t.sessions.insert(session.clone());
+        }
+    }
+    tallies
+        .into_iter()
+        .filter_map(|(ip, t)| {
+            let sessions = t.sessions.len().max(t.connects);
+            let label = if t.fetch {
+                Some(0)
+            } else if t.failed >= 20 && t.succeeded == 0 {
+                Some(1)
+            } else if sessions >= 5 && t.failed + t.succeeded == 0 {
+                Some(2)
+            } else {
+                None
+            };
+            label.map(|l| (ip, l))
+        })
+        .collect()
+}
+
+/// Agreement of one weak class.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeakAgreement {
+    /// The weak class.
+    pub class: &'static str,
+    /// Sources with this weak label.
+    pub sources: usize,
+    /// Of those, sources whose verdict is the same class.
+    pub agreeing: usize,
+    /// `agreeing / sources` (0 when none).
+    pub agreement: f64,
+    /// Of those, sources called Normal.
+    pub called_normal: usize,
+}
+
+/// The real-log check of one log.
+#[derive(Debug, Clone, Serialize)]
+pub struct RealCheck {
+    /// Sources with a verdict.
+    pub sources: usize,
+    /// Sources whose verdict is Normal.
+    pub called_normal: usize,
+    /// `called_normal / sources`.
+    pub normal_share: f64,
+    /// Per weak class.
+    pub agreement: Vec<WeakAgreement>,
+    /// Weak class -> verdict class -> sources.
+    pub confusion: BTreeMap<&'static str, BTreeMap<String, usize>>,
+    /// Verdict class -> sources, over every source.
+    pub verdicts: BTreeMap<String, usize>,
+}
+
+/// Compares each source's final verdict `class` with its weak label.
+pub fn real_check(
+    labels: &BTreeMap<IpAddr, usize>,
+    verdicts: &BTreeMap<IpAddr, String>,
+) -> RealCheck {
+    let mut confusion: BTreeMap<&'static str, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut all: BTreeMap<String, usize> = BTreeMap::new();
+    for class in verdicts.values() {
+        *all.entry(class.clone()).or_default() += 1;
+    }
+    for (ip, &label) in labels {
+        if let Some(class) = verdicts.get(ip) {
+            *confusion.entry(WEAK_CLASSES[label]).or_default().entry(class.clone()).or_default() +=
+                1;
+        }
+    }
+    let agreement = WEAK_CLASSES
+        .iter()
+        .map(|&class| {
+            let row = confusion.get(class);
+            let sources = row.map_or(0, |r| r.values().sum());
+            let agreeing = row.and_then(|r| r.get(class)).copied().unwrap_or(0);
+            WeakAgreement {
+                class,
+                sources,
+                agreeing,
+                agreement: if sources == 0 { 0.0 } else { agreeing as f64 / sources as f64 },
+                called_normal: row.and_then(|r| r.get("Normal")).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    let called_normal = all.get("Normal").copied().unwrap_or(0);
+    RealCheck {
+        sources: verdicts.len(),
+        called_normal,
+        normal_share: if verdicts.is_empty() {
+            0.0
+        } else {
+            called_normal as f64 / verdicts.len() as f64
+        },
+        agreement,
+        confusion,
+        verdicts: all,
+    }
+}
+
+impl RealCheck {
+    /// The check as Markdown: agreement per weak class, the Normal share, the confusion.
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} sources; called Normal: {} ({:.1}%)\n",
+            self.sources,
+            self.called_normal,
+            100.0 * self.normal_share
+        );
+        let _ = writeln!(out, "| weak label | sources | agreeing | agreement | called Normal |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for a in &self.agreement {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.3} | {} |",
+                a.class, a.sources, a.agreeing, a.agreement, a.called_normal
+            );
+        }
+        let classes: Vec<&String> = self.verdicts.keys().collect();
+        let _ = writeln!(
+            out,
+            "\n| weak label \\ verdict | {} |",
+            classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" | ")
+        );
+        let _ = writeln!(out, "|---|{}", "---|".repeat(classes.len()));
+        for (weak, row) in &self.confusion {
+            let cells: Vec<String> =
+                classes.iter().map(|c| row.get(*c).copied().unwrap_or(0).to_string()).collect();
+            let _ = writeln!(out, "| {weak} | {} |", cells.join(" | "));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_features::Timestamp;
+
+    fn event(ip: &str, kind: EventKind, session: &str, command: Option<&str>) -> Event {
+        let mut e = Event::new(Timestamp::from_secs(0).unwrap(), ip.parse().unwrap(), kind);
+        e.session = Some(session.into());
+        e.command = command.map(Into::into);
+        e
+    }
+
+    #[test]
+    fn the_rules_label_in_order() {
+        let mut events = vec![
+            event("192.0.2.1", EventKind::Command, "a", Some("cd /tmp; /usr/bin/wget http://x/y")),
+            event("192.0.2.1", EventKind::LoginFailed, "a", None),
+        ];
+        events.extend((0..20).map(|_| event("192.0.2.2", EventKind::LoginFailed, "b", None)));
+        events.extend((0..19).map(|_| event("192.0.2.3", EventKind::LoginFailed, "c", None)));
+        events.extend(
+            (0..5).map(|i| event("192.0.2.4", EventKind::SessionConnect, &i.to_string(), None)),
+        );
+        events.extend(
+            (0..4).map(|i| event("192.0.2.5", EventKind::SessionConnect, &i.to_string(), None)),
+        );
+        events.push(event("192.0.2.6", EventKind::Command, "f", Some("echo curling")));
+        let labels = weak_labels(&events);
+        let got: Vec<(String, usize)> = labels.iter().map(|(ip, &l)| (ip.to_string(), l)).collect();
+        assert_eq!(
+            got,
+            [("192.0.2.1".into(), 0), ("192.0.2.2".into(), 1), ("192.0.2.4".into(), 2)]
+        );
+
+        let verdicts: BTreeMap<IpAddr, String> = [
+            ("192.0.2.1", "Malware/Botnet"),
+            ("192.0.2.2", "Normal"),
+            ("192.0.2.4", "Reconnaissance"),
+            ("192.0.2.6", "Normal"),
+        ]
+        .into_iter()
+        .map(|(ip, c)| (ip.parse().unwrap(), c.to_owned()))
+        .collect();
+        let check = real_check(&labels, &verdicts);
+        assert_eq!((check.sources, check.called_normal), (4, 2));
+        let agreement: Vec<(usize, usize, usize)> =
+            check.agreement.iter().map(|a| (a.sources, a.agreeing, a.called_normal)).collect();
+        assert_eq!(agreement, [(1, 1, 0), (1, 0, 1), (1, 1, 0)]);
+        assert!(check.markdown().contains("| Brute Force | 1 | 0 | 0.000 | 1 |"));
+    }
+}
