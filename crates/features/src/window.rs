@@ -64,7 +64,7 @@ impl WindowPolicy {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Appended {
     /// Events that were not in the window yet (some may have been dropped at once by the
-    /// bounds, e.g. a late event past the horizon).
+    /// bounds, e.g. a late event past the horizon: those do not change the window).
     pub added: usize,
     /// Events identical in every field to one already in the window (a retried batch).
     pub duplicates: usize,
@@ -79,6 +79,10 @@ pub struct EventWindow {
     events: Arc<Vec<Event>>,
     /// The sum of the events' [`Event::approx_bytes`].
     bytes: usize,
+    /// The newest event ever dropped by a bound: nothing at or below it is kept again.
+    /// Without it, the byte budget would let an older, smaller late event fill the room a
+    /// newer, larger one was dropped for, and the window would depend on arrival order.
+    floor: Option<Box<Event>>,
 }
 
 impl EventWindow {
@@ -99,8 +103,13 @@ impl EventWindow {
         new.sort_by(Event::canonical_cmp);
         let events = Arc::make_mut(&mut self.events);
         let before = events.len();
-        let (mut added, mut duplicates, mut dropped) = (0, 0, 0);
+        let (mut added, mut duplicates, mut dropped, mut inserted) = (0, 0, 0, 0);
         for event in new {
+            if self.floor.as_ref().is_some_and(|f| event.canonical_cmp(f).is_le()) {
+                // Below what a bound already dropped: it would be dropped again.
+                added += 1;
+                continue;
+            }
             // `Ok`: already there; `Err(at)`: goes at `at`. Appending in order is the common
             // case (a log read forwards).
             let at = match events.last() {
@@ -112,6 +121,7 @@ impl EventWindow {
                 Ok(_) => duplicates += 1,
                 Err(at) => {
                     added += 1;
+                    inserted += 1;
                     self.bytes += event.approx_bytes();
                     events.insert(at, event);
                 }
@@ -130,11 +140,12 @@ impl EventWindow {
             drop += 1;
         }
         if drop > 0 {
-            events.drain(..drop);
+            self.floor = events.drain(..drop).next_back().map(Box::new);
             dropped = drop;
         }
+        let changed = dropped > 0 || before != events.len() || self.bytes != bytes;
         self.bytes = bytes;
-        Appended { added, duplicates, changed: added > 0 || dropped > 0 || before != events.len() }
+        Appended { added, duplicates, changed: changed || inserted > 0 }
     }
 
     /// The events, in canonical order.
@@ -260,9 +271,10 @@ mod tests {
         assert_eq!(users(&w), ["c", "d", "e"]);
         w.append(&policy, vec![event(3700, "f")]);
         assert_eq!(users(&w), ["e", "f"]);
-        // A late event older than the horizon is dropped at once, and counted as added.
+        // A late event older than the horizon is dropped at once: counted as added, the
+        // window unchanged.
         let a = w.append(&policy, vec![event(5, "z")]);
-        assert_eq!((a.added, a.changed), (1, true));
+        assert_eq!((a.added, a.changed), (1, false));
         assert_eq!(users(&w), ["e", "f"]);
     }
 
@@ -295,6 +307,28 @@ mod tests {
         assert_eq!(w.len(), 3);
         assert_eq!(w.oldest(), Timestamp::from_secs(7));
         assert_eq!(w.bytes(), 3 * one);
+    }
+
+    #[test]
+    fn a_late_small_event_cannot_take_the_room_of_a_dropped_newer_one() {
+        let sized = |secs: i64, n: usize| {
+            let mut e = event(secs, "u");
+            e.command = Some("x".repeat(n).into());
+            e
+        };
+        let base = sized(0, 0).approx_bytes();
+        let policy = WindowPolicy { max_bytes: 3 * base + 330, ..WindowPolicy::default() };
+        // In one go: the newest two fit (100 + 100); the 200-byte one before them does not,
+        // so neither does anything older.
+        let all = vec![sized(1, 20), sized(2, 200), sized(3, 100), sized(4, 100)];
+        let one = EventWindow::of(&policy, all.clone());
+        assert_eq!(one.len(), 2);
+        // Arriving newest first, the 20-byte event would fit the room the 200-byte one left.
+        let mut w = EventWindow::new();
+        for e in all.into_iter().rev() {
+            w.append(&policy, vec![e]);
+        }
+        assert_eq!(w.events(), one.events());
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub(super) struct Ctx<'a> {
     /// Source addresses already given to other entities.
     used: &'a mut BTreeSet<IpAddr>,
     ip: Option<IpAddr>,
+    /// The sensor and ports this entity's SSH/Telnet sessions reach (drawn at its first
+    /// session): a source works one honeypot port, as the real logs show.
+    shell_target: Option<(Ipv4Addr, u16, u16)>,
     pub(super) events: Vec<Event>,
 }
 
@@ -97,7 +100,7 @@ impl<'a> Ctx<'a> {
         v: &'a Vocab,
         used: &'a mut BTreeSet<IpAddr>,
     ) -> Self {
-        Self { rng, level, v, used, ip: None, events: Vec::new() }
+        Self { rng, level, v, used, ip: None, shell_target: None, events: Vec::new() }
     }
 
     /// The entity's address and its events (an entity with no address yet gets a public one).
@@ -295,12 +298,24 @@ impl<'a> Ctx<'a> {
 
     /// An SSH or Telnet session starting at `t0`, as Cowrie or sshd logs it; returns its end.
     pub(super) fn shell(&mut self, t0: i64, s: &Shell) -> i64 {
+        // Honeypots (Cowrie) listen on 2222/2223 behind a redirect and log that port (the
+        // real logs show only 2222); a source keeps to one sensor and port. Every class
+        // draws from the same mix, so neither says anything about the label.
+        let (dst, ssh_port, telnet_port) = if let Some(target) = self.shell_target {
+            target
+        } else {
+            let high = self.chance(0.5);
+            let target =
+                (self.pick(&SSH_HOSTS), if high { 2222 } else { 22 }, if high { 2223 } else { 23 });
+            self.shell_target = Some(target);
+            target
+        };
         let tag = Tag {
             id: self.session_id(),
             sensor: if s.telnet { "telnet-1" } else { "ssh-1" },
             app: if s.telnet { AppProto::Telnet } else { AppProto::Ssh },
-            dst: self.pick(&SSH_HOSTS),
-            dst_port: if s.telnet { 23 } else { 22 },
+            dst,
+            dst_port: if s.telnet { telnet_port } else { ssh_port },
             src_port: self.src_port(),
         };
         let e = self.in_session(t0, EventKind::SessionConnect, &tag);

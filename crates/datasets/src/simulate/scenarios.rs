@@ -549,17 +549,23 @@ fn host_sweep(c: &mut Ctx<'_>, mut t: i64) {
     }
 }
 
-/// Connect, read the banner, leave: SSH sessions with no login at all.
+/// Connect, read the banner, leave: SSH (or Telnet) sessions with no login at all. As the
+/// real honeypot logs show them (kareiva: 84 sources with 5+ sessions and no login, most
+/// with 190-340 sessions of connect, client version, close a second later, spread over
+/// weeks): one protocol per scanner, some coming back every few seconds, most every few
+/// minutes to hours.
 fn banner_grab(c: &mut Ctx<'_>, mut t: i64) {
-    let n = c.count(5, 30);
+    let n = c.count(5, 60);
     let client = c.pick(&[
         "SSH-2.0-Go",
         "SSH-2.0-libssh2_1.4.3",
         "SSH-2.0-sshlib-0.1",
         "SSH-2.0-OpenSSH_7.3",
+        "SSH-2.0-PUTTY",
     ]);
+    let telnet = c.chance(0.2);
+    let gap = if c.chance(0.3) { (1.0, 120.0) } else { (60.0, 20_000.0) };
     for _ in 0..n {
-        let telnet = c.chance(0.2);
         let shell = Shell {
             telnet,
             client: (!telnet).then_some(client),
@@ -567,7 +573,7 @@ fn banner_grab(c: &mut Ctx<'_>, mut t: i64) {
             gap: (0.1, 1.0),
         };
         t = c.shell(t, &shell);
-        t += c.log_secs(1.0, 120.0);
+        t += c.log_secs(gap.0, gap.1);
     }
 }
 
@@ -608,7 +614,7 @@ fn common_ports(c: &mut Ctx<'_>, mut t: i64) {
 
 fn brute_force(c: &mut Ctx<'_>) -> &'static str {
     let name = c.variant(
-        &["ssh_spray", "ssh_spray", "telnet_spray"],
+        &["ssh_spray", "ssh_spray", "telnet_spray", "dictionary"],
         &[(1, "slow"), (2, "web_login"), (2, "success_idle"), (3, "distributed")],
     );
     c.external();
@@ -622,6 +628,13 @@ fn brute_force(c: &mut Ctx<'_>) -> &'static str {
         "slow" => {
             let sessions = c.count(5, 30);
             spray(c, t, sessions, (1, 1), (60.0, 1800.0), false, false);
+        }
+        "dictionary" => {
+            // As the real honeypot logs show most brute forcers: one or two connections,
+            // each working through a password list for one account (kareiva: a median of
+            // 21 guesses in one session).
+            let sessions = c.count(1, 2);
+            spray(c, t, sessions, (15, 60), (5.0, 600.0), false, false);
         }
         "distributed" => {
             // One source of a distributed credential-stuffing run: a few leaked

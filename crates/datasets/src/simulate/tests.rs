@@ -13,7 +13,7 @@ const WEB: usize = 4;
 const APT: usize = 6;
 
 /// The base scenarios (level 0); everything else is a hard case.
-const BASE: [&str; 20] = [
+const BASE: [&str; 21] = [
     "visitor",
     "workstation",
     "admin",
@@ -25,6 +25,7 @@ const BASE: [&str; 20] = [
     "banner_grab",
     "ssh_spray",
     "telnet_spray",
+    "dictionary",
     "sqli",
     "xss",
     "traversal",
