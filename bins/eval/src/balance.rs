@@ -61,43 +61,20 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
     let balance_seconds = started.elapsed().as_secs_f64();
 
     let mut out = std::io::stdout().lock();
-    write_summary(&mut out, &data, &balanced, report.rows, load_seconds, balance_seconds)?;
+    writeln!(
+        out,
+        "loaded {} rows x {} features in {load_seconds:.3}s",
+        report.rows,
+        data.n_features()
+    )?;
+    write!(out, "{}", balanced.report.table(data.classes().names()))?;
+    writeln!(out, "balance seconds: {balance_seconds:.3}")?;
     if let Some(path) = &args.out {
         write_csv(path, &data, &balanced)
             .with_context(|| format!("writing resampled rows to {}", path.display()))?;
         writeln!(out, "wrote {} rows to {}", balanced.y.len(), path.display())?;
     }
     Ok(Outcome::Pass)
-}
-
-fn write_summary(
-    out: &mut impl Write,
-    data: &Dataset,
-    balanced: &Balanced,
-    rows: usize,
-    load_seconds: f64,
-    balance_seconds: f64,
-) -> Result<()> {
-    let r = &balanced.report;
-    writeln!(out, "loaded {rows} rows x {} features in {load_seconds:.3}s", data.n_features())?;
-    writeln!(out, "method: {} ({})", r.method, r.reason)?;
-    if let Some(k) = r.k_used {
-        writeln!(out, "neighbours: k = {k}")?;
-    }
-    writeln!(out, "{:<24} {:>10} {:>10}", "class", "before", "after")?;
-    for (c, name) in data.classes().names().iter().enumerate() {
-        writeln!(out, "{name:<24} {:>10} {:>10}", r.counts_before[c], r.counts_after[c])?;
-    }
-    let before: usize = r.counts_before.iter().sum();
-    let after: usize = r.counts_after.iter().sum();
-    writeln!(out, "{:<24} {before:>10} {after:>10}", "total")?;
-    for fallback in &r.fallbacks {
-        let name = data.classes().name(fallback.class).unwrap_or("?");
-        writeln!(out, "fallback for {name}: {}", fallback.reason)?;
-    }
-    writeln!(out, "synthetic rows: {}, removed rows: {}", r.synthetic, r.removed)?;
-    writeln!(out, "balance seconds: {balance_seconds:.3}")?;
-    Ok(())
 }
 
 fn write_csv(path: &PathBuf, data: &Dataset, balanced: &Balanced) -> Result<()> {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use vigil_engine::{Config, Engine, LoadedModel};
+use vigil_engine::{Config, Engine};
 use vigil_features::Format;
 
 use crate::Outcome;
@@ -29,9 +29,6 @@ pub(crate) struct Args {
     /// The shared configuration file (window policy, feeds, registry).
     #[arg(long, env = "VIGIL_CONFIG")]
     config: Option<PathBuf>,
-    /// Events per ingest batch (the log is replayed in time order).
-    #[arg(long, default_value_t = 1000)]
-    batch: usize,
     /// Write the check as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -48,57 +45,36 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 pub(crate) fn run(args: &Args) -> Result<Outcome> {
-    let mut config = match &args.config {
-        Some(path) => Config::from_file(path)?,
-        None => Config::default(),
-    };
+    let config = Config::load(args.config.as_deref())?;
     let registry = args.registry.clone().unwrap_or_else(|| config.registry.clone());
-    let reader = vigil_registry::RegistryReader::open(&registry)
-        .with_context(|| format!("opening the registry {}", registry.display()))?;
-    let (manifest, bytes) = reader.load_champion()?.with_context(|| {
+    let model = vigil_engine::load_champion_from(&registry)?.with_context(|| {
         format!(
             "the registry {} has no champion (run vigil-worker once, or start the server once)",
             registry.display()
         )
     })?;
-    let model = LoadedModel::from_bytes(manifest.version.clone(), serde_json::json!({}), &bytes)?;
-    let mut parsed = vigil_features::parse_file(args.format, &args.input)
+    let (version, kind) = (model.version().to_owned(), model.artifact().model.name());
+    let parsed = vigil_features::parse_file(args.format, &args.input)
         .with_context(|| format!("parsing {}", args.input.display()))?;
-    parsed.events.sort_by_key(|e| e.timestamp);
     let labels = vigil_evaluate::weak_labels(&parsed.events);
-
-    // A scratch store; windows large enough that no source is evicted mid-log.
     let scratch = tempfile::tempdir()?;
-    config.database = scratch.path().join("vigil.db");
-    config.registry = registry;
-    config.redis = None;
-    config.learning.bootstrap.enabled = false;
-    config.windows.max_entities = 1_000_000;
-    config.windows.max_total_events = 100_000_000;
-    config.windows.max_total_bytes = 1 << 40;
+    let config = config.for_replay(scratch.path());
+    let events = parsed.events.len();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let verdicts: BTreeMap<IpAddr, String> = runtime.block_on(async {
         let engine = Engine::open(config).await?;
         engine.set_model(model);
-        let mut last = BTreeMap::new();
-        for batch in parsed.events.chunks(args.batch.max(1)) {
-            for verdict in engine.ingest(batch.to_vec()).await?.verdicts {
-                let ip: IpAddr = verdict.entity.parse()?;
-                last.insert(ip, verdict.class().to_owned());
-            }
-        }
-        anyhow::Ok(last)
+        // In time order, 1,000 events per batch, as a log shipper would send it.
+        let last = engine.replay(parsed.events, 1000).await?;
+        anyhow::Ok(last.into_iter().map(|(ip, v)| (ip, v.class().to_owned())).collect())
     })?;
     let check = vigil_evaluate::real_check(&labels, &verdicts);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{}: {} events ({} rejected), champion {} ({})\n",
+        "{}: {events} events ({} rejected), champion {version} ({kind})\n",
         args.input.display(),
-        parsed.events.len(),
         parsed.rejected.len(),
-        manifest.version,
-        manifest.training_summary.get("model").and_then(|m| m.as_str()).unwrap_or("?")
     )?;
     write!(out, "{}", check.markdown())?;
     if let Some(path) = &args.json {

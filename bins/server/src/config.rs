@@ -61,10 +61,7 @@ pub(crate) enum Command {
 
 /// Defaults, then `args.config` (if any), then every flag or variable given; checked.
 pub(crate) fn load(args: &Args) -> anyhow::Result<Config> {
-    let mut config = match &args.config {
-        Some(path) => Config::from_file(path)?,
-        None => Config::default(),
-    };
+    let mut config = Config::load(args.config.as_deref())?;
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }

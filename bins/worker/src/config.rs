@@ -105,10 +105,7 @@ pub(crate) enum Command {
 
 /// Defaults, overlaid by the file (if given), overlaid by flags and environment; checked.
 pub(crate) fn load(global: &GlobalArgs, command: &Command) -> anyhow::Result<Config> {
-    let mut config = match &global.config {
-        Some(path) => Config::from_file(path)?,
-        None => Config::default(),
-    };
+    let mut config = Config::load(global.config.as_deref())?;
     if let Some(v) = &global.database {
         config.database.clone_from(v);
     }

@@ -48,6 +48,33 @@ pub struct BalanceReport {
     pub fallbacks: Vec<Fallback>,
 }
 
+impl BalanceReport {
+    /// The report as text: method and reason, rows per class before and after (`classes`
+    /// names them), fallbacks, synthetic and removed rows.
+    pub fn table(&self, classes: &[String]) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(out, "method: {} ({})", self.method, self.reason);
+        if let Some(k) = self.k_used {
+            let _ = writeln!(out, "neighbours: k = {k}");
+        }
+        let _ = writeln!(out, "{:<24} {:>10} {:>10}", "class", "before", "after");
+        for (c, name) in classes.iter().enumerate() {
+            let (before, after) = (self.counts_before[c], self.counts_after[c]);
+            let _ = writeln!(out, "{name:<24} {before:>10} {after:>10}");
+        }
+        let before: usize = self.counts_before.iter().sum();
+        let after: usize = self.counts_after.iter().sum();
+        let _ = writeln!(out, "{:<24} {before:>10} {after:>10}", "total");
+        for fallback in &self.fallbacks {
+            let name = classes.get(fallback.class).map_or("?", String::as_str);
+            let _ = writeln!(out, "fallback for {name}: {}", fallback.reason);
+        }
+        let _ = writeln!(out, "synthetic rows: {}, removed rows: {}", self.synthetic, self.removed);
+        out
+    }
+}
+
 /// A class that could not be treated as its method says, and what was done instead (e.g.
 /// a one-row class copied by random over-sampling, or `k` clamped to the class size).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,16 @@ use crate::{Engine, EngineError, Result};
 /// How long startup waits for another writer's bootstrap before serving without a model.
 const WAIT_FOR_OTHER_WRITER: Duration = Duration::from_mins(3);
 
+/// The champion of the registry at `dir`, loaded and checked, if it has one (blocking; for
+/// tools that score without an engine watching the registry).
+pub fn load_champion_from(dir: &std::path::Path) -> Result<Option<LoadedModel>> {
+    let reader = RegistryReader::open(dir)?;
+    let Some((manifest, bytes)) = reader.load_champion()? else { return Ok(None) };
+    let version = manifest.version.clone();
+    let manifest = serde_json::to_value(&manifest).unwrap_or(serde_json::Value::Null);
+    Ok(Some(LoadedModel::from_bytes(version, manifest, &bytes)?))
+}
+
 impl Engine {
     /// Loads the champion, bootstrapping one first if the registry has none (and
     /// `learning.bootstrap.enabled`). A champion that fails to load is logged and the

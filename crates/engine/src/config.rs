@@ -385,6 +385,25 @@ impl Config {
         config
     }
 
+    /// This configuration for replaying a whole log offline (tools, evaluations): the
+    /// sample store under `dir`, no Redis, no bootstrap, and windows without memory bounds,
+    /// so that no source is evicted mid-log (the window policy is unchanged).
+    pub fn for_replay(mut self, dir: &Path) -> Self {
+        self.database = dir.join("vigil.db");
+        self.redis = None;
+        self.learning.bootstrap.enabled = false;
+        self.windows.max_entities = usize::MAX / 4;
+        self.windows.max_total_events = usize::MAX / 4;
+        self.windows.max_total_bytes = usize::MAX / 4;
+        self
+    }
+
+    /// The file at `path` if one is given, else the defaults: what every binary starts from
+    /// before its flags.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        path.map_or_else(|| Ok(Self::default()), Self::from_file)
+    }
+
     /// Reads a TOML file; unknown keys are errors naming the key and the file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let fail = |reason: String| EngineError::Config { reason };

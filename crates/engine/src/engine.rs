@@ -320,6 +320,25 @@ impl Engine {
         Ok(Ingest { added, duplicates, future, verdicts })
     }
 
+    /// Replays a log: `events` in time order, `batch` at a time, through [`Engine::ingest`];
+    /// returns each source's last verdict (what it was called after its last event).
+    pub async fn replay(
+        &self,
+        mut events: Vec<Event>,
+        batch: usize,
+    ) -> Result<std::collections::BTreeMap<IpAddr, Verdict>> {
+        events.sort_by_key(|e| e.timestamp);
+        let mut last = std::collections::BTreeMap::new();
+        for chunk in events.chunks(batch.max(1)) {
+            for verdict in self.ingest(chunk.to_vec()).await?.verdicts {
+                if let Ok(ip) = verdict.entity.parse::<IpAddr>() {
+                    last.insert(ip, verdict);
+                }
+            }
+        }
+        Ok(last)
+    }
+
     /// Scores one entity's events (one source, any order) over the window the policy would
     /// hold, without changing any state but the ledger. `entity`, when given, must name the
     /// events' source.

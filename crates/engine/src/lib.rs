@@ -55,6 +55,7 @@ mod verdict;
 mod windows;
 
 pub use bootstrap::{BootstrapOutcome, bootstrap_registry};
+pub use champion::load_champion_from;
 pub use config::{
     AuthConfig, BootstrapConfig, CacheConfig, Config, IntelConfig, LearningConfig, Limits,
     MIN_TOKEN_LEN, PredictionConfig, ServerConfig, WindowConfig,
