@@ -35,8 +35,6 @@ use vigil_features::{Event, EventWindow, WindowPolicy};
 use crate::config::WindowConfig;
 
 const MAX_SHARDS: usize = 16;
-/// The protected segment's share of the entities, in percent.
-const PROTECTED_PERCENT: usize = 80;
 
 /// One entity's window after an update, or as it stands.
 #[derive(Debug, Clone)]
@@ -137,7 +135,8 @@ impl Windows {
             per_shard_events: (config.max_total_events / n).max(1),
             per_shard_bytes: (config.max_total_bytes / n).max(1),
             per_shard_entities,
-            protected_cap: (per_shard_entities * PROTECTED_PERCENT / 100).max(1),
+            // 80%, written so that huge bounds (offline replays) cannot overflow.
+            protected_cap: (per_shard_entities - per_shard_entities / 5).max(1),
             hasher: std::hash::RandomState::new(),
         }
     }
