@@ -555,7 +555,8 @@ fn host_sweep(c: &mut Ctx<'_>, mut t: i64) {
 /// weeks): one protocol per scanner, some coming back every few seconds, most every few
 /// minutes to hours.
 fn banner_grab(c: &mut Ctx<'_>, mut t: i64) {
-    let n = c.count(5, 60);
+    // A third come once or a few times only (the real logs have many such sources).
+    let n = if c.chance(0.33) { c.count(1, 4) } else { c.count(5, 60) };
     let client = c.pick(&[
         "SSH-2.0-Go",
         "SSH-2.0-libssh2_1.4.3",
@@ -614,7 +615,7 @@ fn common_ports(c: &mut Ctx<'_>, mut t: i64) {
 
 fn brute_force(c: &mut Ctx<'_>) -> &'static str {
     let name = c.variant(
-        &["ssh_spray", "ssh_spray", "telnet_spray", "dictionary"],
+        &["ssh_spray", "ssh_spray", "telnet_spray", "dictionary", "probe"],
         &[(1, "slow"), (2, "web_login"), (2, "success_idle"), (3, "distributed")],
     );
     c.external();
@@ -628,6 +629,12 @@ fn brute_force(c: &mut Ctx<'_>) -> &'static str {
         "slow" => {
             let sessions = c.count(5, 30);
             spray(c, t, sessions, (1, 1), (60.0, 1800.0), false, false);
+        }
+        "probe" => {
+            // The commonest source in the real logs (kareiva: 273 of the 472 sources a
+            // champion called Normal): one connection, a few default credentials, gone.
+            let (attempts, telnet) = ((1, c.count(1, 4)), c.chance(0.2));
+            spray(c, t, 1, attempts, (1.0, 2.0), telnet, false);
         }
         "dictionary" => {
             // As the real honeypot logs show most brute forcers: one or two connections,

@@ -13,7 +13,7 @@ const WEB: usize = 4;
 const APT: usize = 6;
 
 /// The base scenarios (level 0); everything else is a hard case.
-const BASE: [&str; 21] = [
+const BASE: [&str; 22] = [
     "visitor",
     "workstation",
     "admin",
@@ -26,6 +26,7 @@ const BASE: [&str; 21] = [
     "ssh_spray",
     "telnet_spray",
     "dictionary",
+    "probe",
     "sqli",
     "xss",
     "traversal",
