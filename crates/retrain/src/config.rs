@@ -252,11 +252,24 @@ pub struct GatePolicy {
     /// Classes with fewer holdout rows than this are reported but not gated on recall
     /// (their recall moves in steps too coarse to mean anything; default 5).
     pub min_class_support: u64,
+    /// With at least this many council samples (real feedback) in the holdout, the
+    /// challenger is also judged on them alone (default 30): simulated base rows must not
+    /// outvote what analysts said about real traffic.
+    pub min_real_rows: u64,
+    /// On that real part, the challenger's accuracy may not fall below the champion's by
+    /// more than this (default 0: no regression).
+    pub max_real_accuracy_drop: f64,
 }
 
 impl Default for GatePolicy {
     fn default() -> Self {
-        Self { min_macro_f1_gain: 0.01, max_recall_drop: 0.05, min_class_support: 5 }
+        Self {
+            min_macro_f1_gain: 0.01,
+            max_recall_drop: 0.05,
+            min_class_support: 5,
+            min_real_rows: 30,
+            max_real_accuracy_drop: 0.0,
+        }
     }
 }
 
@@ -271,6 +284,13 @@ impl GatePolicy {
         }
         if !(0.0..=1.0).contains(&self.max_recall_drop) {
             return Err(invalid("gate.max_recall_drop", self.max_recall_drop, "must be in [0, 1]"));
+        }
+        if !(0.0..=1.0).contains(&self.max_real_accuracy_drop) {
+            return Err(invalid(
+                "gate.max_real_accuracy_drop",
+                self.max_real_accuracy_drop,
+                "must be in [0, 1]",
+            ));
         }
         Ok(())
     }

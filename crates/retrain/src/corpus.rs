@@ -145,6 +145,8 @@ pub(crate) struct Split {
     pub(crate) train: Dataset,
     pub(crate) validation: Dataset,
     pub(crate) holdout: Dataset,
+    /// Rows of `holdout` that are council samples (real feedback), in order.
+    pub(crate) holdout_samples: Vec<usize>,
     pub(crate) summary: SplitSummary,
 }
 
@@ -244,7 +246,13 @@ pub(crate) fn split(
         train_class_counts: train.class_counts(),
         holdout_class_counts: holdout_data.class_counts(),
     };
-    Ok(Split { train, validation, holdout: holdout_data, summary })
+    let holdout_samples = holdout
+        .iter()
+        .enumerate()
+        .filter(|&(_, &r)| matches!(corpus.origins[r], Origin::Sample { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    Ok(Split { train, validation, holdout: holdout_data, holdout_samples, summary })
 }
 
 #[cfg(test)]

@@ -159,11 +159,7 @@ pub fn gate(
         summary = format!("no champion; challenger macro-F1 {:.4}", challenger.macro_f1);
     }
     let passed = failures.is_empty();
-    let verdict = match (passed, force) {
-        (true, _) => "gate passed".to_owned(),
-        (false, true) => format!("FORCED although the gate failed ({})", failures.join("; ")),
-        (false, false) => format!("gate failed ({})", failures.join("; ")),
-    };
+    let verdict = verdict(&failures, force);
     GateDecision {
         passed,
         forced: force,
@@ -172,6 +168,56 @@ pub fn gate(
         worst_recall_drop: worst,
         failures,
         summary: format!("{verdict}: {summary}"),
+    }
+}
+
+/// The real part of the gate: with at least `policy.min_real_rows` council samples in the
+/// holdout, the challenger's accuracy on them may not fall below the champion's by more
+/// than `policy.max_real_accuracy_drop`. A failure is added to `decision` (and blocks the
+/// promotion unless forced); the summary always reports both scores.
+pub fn gate_real(
+    policy: &GatePolicy,
+    decision: &mut GateDecision,
+    challenger: &Evaluation,
+    champion: Option<&Evaluation>,
+    force: bool,
+) {
+    let Some(champion) = champion else { return };
+    let _ = write!(
+        decision.summary,
+        "; on {} real feedback rows accuracy {:.4} -> {:.4}",
+        challenger.rows, champion.accuracy, challenger.accuracy
+    );
+    if challenger.rows < policy.min_real_rows {
+        let _ = write!(decision.summary, " (under {}: not gated)", policy.min_real_rows);
+        return;
+    }
+    let drop = champion.accuracy - challenger.accuracy;
+    if drop > policy.max_real_accuracy_drop + 1e-12 {
+        let details = decision
+            .summary
+            .strip_prefix(&verdict(&decision.failures, force))
+            .unwrap_or(&decision.summary)
+            .to_owned();
+        decision.failures.push(format!(
+            "accuracy on real feedback fell {:.2} points ({:.4} -> {:.4}) > {:.2}",
+            drop * 100.0,
+            champion.accuracy,
+            challenger.accuracy,
+            policy.max_real_accuracy_drop * 100.0
+        ));
+        decision.passed = false;
+        decision.promote = force;
+        decision.summary = format!("{}{details}", verdict(&decision.failures, force));
+    }
+}
+
+/// The first words of a gate summary.
+fn verdict(failures: &[String], force: bool) -> String {
+    match (failures.is_empty(), force) {
+        (true, _) => "gate passed".to_owned(),
+        (false, true) => format!("FORCED although the gate failed ({})", failures.join("; ")),
+        (false, false) => format!("gate failed ({})", failures.join("; ")),
     }
 }
 
@@ -226,5 +272,41 @@ mod tests {
         let forced = gate(&GatePolicy::default(), &eval(0.5, &[]), Some(&champ), None, true);
         assert!(!forced.passed && forced.promote);
         assert!(forced.summary.starts_with("FORCED"), "{}", forced.summary);
+    }
+
+    #[test]
+    fn real_feedback_is_gated_on_its_own() {
+        let policy = GatePolicy::default();
+        let (mut champ, mut chall) = (eval(0.90, &[(0.9, 50)]), eval(0.95, &[(0.9, 50)]));
+        let base = gate(&policy, &chall, Some(&champ), None, false);
+        assert!(base.passed);
+        // 40 real rows: the challenger got worse on them although better overall.
+        champ.accuracy = 0.80;
+        chall.accuracy = 0.70;
+        chall.rows = 40;
+        let mut decision = base.clone();
+        gate_real(&policy, &mut decision, &chall, Some(&champ), false);
+        assert!(!decision.passed && !decision.promote);
+        assert!(
+            decision
+                .summary
+                .starts_with("gate failed (accuracy on real feedback fell 10.00 points"),
+            "{}",
+            decision.summary
+        );
+        assert!(decision.summary.contains("on 40 real feedback rows accuracy 0.8000 -> 0.7000"));
+        // Too few real rows: reported, not gated.
+        chall.rows = 10;
+        let mut decision = base.clone();
+        gate_real(&policy, &mut decision, &chall, Some(&champ), false);
+        assert!(decision.passed, "{}", decision.summary);
+        assert!(decision.summary.contains("(under 30: not gated)"));
+        // Forced: promoted, and says so.
+        chall.rows = 40;
+        let mut decision = gate(&policy, &chall, Some(&champ), None, true);
+        gate_real(&policy, &mut decision, &chall, Some(&champ), true);
+        assert!(
+            decision.promote && decision.summary.starts_with("FORCED although the gate failed")
+        );
     }
 }

@@ -17,7 +17,7 @@ use vigil_store::{JobOutcome, JobStatus, SampleStore};
 
 use crate::base::BaseData;
 use crate::corpus::{Corpus, Samples, Split, SplitSummary, load_samples, split};
-use crate::evaluate::{Evaluation, GateDecision, evaluate, gate};
+use crate::evaluate::{Evaluation, GateDecision, evaluate, gate, gate_real};
 use crate::trigger::{Fired, TriggerDecision, TriggerKind};
 use crate::{Result, RetrainConfig, RetrainError, TriggerPolicy};
 
@@ -144,6 +144,10 @@ pub struct RunReport {
     pub champion: Option<Evaluation>,
     /// Why the champion could not be scored, if it could not.
     pub champion_note: Option<String>,
+    /// The challenger on the holdout's council samples only (real feedback), when any.
+    pub challenger_real: Option<Evaluation>,
+    /// The champion on the same council samples.
+    pub champion_real: Option<Evaluation>,
     /// The gate.
     pub gate: Option<GateDecision>,
     /// The champion before the run.
@@ -185,6 +189,8 @@ impl RunReport {
             pipeline: None,
             challenger: None,
             champion: None,
+            challenger_real: None,
+            champion_real: None,
             champion_note: None,
             gate: None,
             champion_before: None,
@@ -408,15 +414,32 @@ fn pipeline(ctx: &RunContext<'_>, report: &mut RunReport) -> Result<()> {
     report.pipeline = Some(pipeline_report);
     let champion_before = report.champion_before.clone();
     let scored = step(cancel, report, "evaluate", || {
-        evaluate_both(ctx.registry, champion_before.as_deref(), &artifact, &parts.holdout)
+        evaluate_both(
+            ctx.registry,
+            champion_before.as_deref(),
+            &artifact,
+            &parts.holdout,
+            &parts.holdout_samples,
+        )
     })?;
-    let decision = gate(
+    let mut decision = gate(
         &config.gate,
         &scored.challenger,
         scored.champion.as_ref(),
         scored.champion_note.as_deref(),
         config.force,
     );
+    if let Some((challenger_real, champion_real)) = &scored.real {
+        gate_real(
+            &config.gate,
+            &mut decision,
+            challenger_real,
+            champion_real.as_ref(),
+            config.force,
+        );
+        report.challenger_real = Some(challenger_real.clone());
+        report.champion_real = champion_real.clone();
+    }
     if decision.forced && !decision.passed {
         warn!(summary = %decision.summary, "promotion forced although the gate failed");
     } else {
@@ -558,6 +581,8 @@ struct Scored {
     challenger: Evaluation,
     champion: Option<Evaluation>,
     champion_note: Option<String>,
+    /// Both on the holdout's council samples, when it has any.
+    real: Option<(Evaluation, Option<Evaluation>)>,
 }
 
 /// Step 8: challenger and champion on the same holdout.
@@ -566,8 +591,10 @@ fn evaluate_both(
     champion: Option<&str>,
     challenger: &Artifact,
     holdout: &Dataset,
+    real_rows: &[usize],
 ) -> Result<Scored> {
     let challenger_eval = evaluate(challenger, holdout, None)?;
+    let real_holdout = (!real_rows.is_empty()).then(|| holdout.select(real_rows));
     let (champion_eval, note) = match champion {
         None => (None, None),
         Some(version) => match registry.reader().load_artifact(version) {
@@ -586,9 +613,21 @@ fn evaluate_both(
                 )
             }
             Ok((_, artifact)) => {
-                (Some(evaluate(&artifact, holdout, Some(version.to_owned()))?), None)
+                let real = match &real_holdout {
+                    Some(rows) => Some(evaluate(&artifact, rows, Some(version.to_owned()))?),
+                    None => None,
+                };
+                (Some((evaluate(&artifact, holdout, Some(version.to_owned()))?, real)), None)
             }
         },
+    };
+    let (champion_eval, champion_real) = match champion_eval {
+        Some((all, real)) => (Some(all), real),
+        None => (None, None),
+    };
+    let real = match &real_holdout {
+        Some(rows) => Some((evaluate(challenger, rows, None)?, champion_real)),
+        None => None,
     };
     info!(
         challenger_macro_f1 = challenger_eval.macro_f1,
@@ -596,7 +635,7 @@ fn evaluate_both(
         holdout_rows = holdout.n_rows(),
         "scored on the holdout"
     );
-    Ok(Scored { challenger: challenger_eval, champion: champion_eval, champion_note: note })
+    Ok(Scored { challenger: challenger_eval, champion: champion_eval, champion_note: note, real })
 }
 
 fn training_summary(report: &RunReport, base: &BaseData) -> serde_json::Value {

@@ -121,6 +121,12 @@ fn overrides_that_correct_a_systematic_error_are_learnt_and_promoted() {
     let data = report.data.as_ref().unwrap();
     assert_eq!((data.base_rows, data.sample_rows, data.new_samples), (2500, 600, 600));
     assert!(report.split.as_ref().unwrap().holdout_samples > 60);
+    // Judged on the real feedback alone too, and better there.
+    let (real_new, real_old) =
+        (report.challenger_real.as_ref().unwrap(), report.champion_real.as_ref().unwrap());
+    assert_eq!(real_new.rows as usize, report.split.as_ref().unwrap().holdout_samples);
+    assert!(real_new.accuracy > real_old.accuracy, "{}", gate.summary);
+    assert!(gate.summary.contains("real feedback rows accuracy"), "{}", gate.summary);
 
     // Samples are marked used with the run id; the job succeeded with the report.
     assert_eq!(report.samples_marked, 600);
