@@ -259,6 +259,10 @@ pub struct GatePolicy {
     /// On that real part, the challenger's accuracy may not fall below the champion's by
     /// more than this (default 0: no regression).
     pub max_real_accuracy_drop: f64,
+    /// No class's decision threshold may move by more than this from the champion's
+    /// (default 0.25): a retrain that moved Malware/Botnet's from 0.35 to 0.76 changed what
+    /// the model flags, whatever the holdout said.
+    pub max_threshold_shift: f64,
 }
 
 impl Default for GatePolicy {
@@ -269,6 +273,7 @@ impl Default for GatePolicy {
             min_class_support: 5,
             min_real_rows: 30,
             max_real_accuracy_drop: 0.0,
+            max_threshold_shift: 0.25,
         }
     }
 }
@@ -284,6 +289,13 @@ impl GatePolicy {
         }
         if !(0.0..=1.0).contains(&self.max_recall_drop) {
             return Err(invalid("gate.max_recall_drop", self.max_recall_drop, "must be in [0, 1]"));
+        }
+        if !(0.0..=1.0).contains(&self.max_threshold_shift) {
+            return Err(invalid(
+                "gate.max_threshold_shift",
+                self.max_threshold_shift,
+                "must be in [0, 1]",
+            ));
         }
         if !(0.0..=1.0).contains(&self.max_real_accuracy_drop) {
             return Err(invalid(

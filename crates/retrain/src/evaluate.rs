@@ -212,6 +212,44 @@ pub fn gate_real(
     }
 }
 
+/// The threshold part of the gate: every class whose decision threshold moved by more than
+/// `policy.max_threshold_shift` from the champion's is a failure naming the class and both
+/// values (the rule that decides is part of the model, so the gate must see it move).
+pub fn gate_thresholds(
+    policy: &GatePolicy,
+    decision: &mut GateDecision,
+    classes: &[String],
+    champion: &[f32],
+    challenger: &[f32],
+    force: bool,
+) {
+    let moved: Vec<String> = classes
+        .iter()
+        .zip(champion.iter().zip(challenger))
+        .filter(|(_, (old, new))| {
+            f64::from((**new - **old).abs()) > policy.max_threshold_shift + 1e-6
+        })
+        .map(|(class, (old, new))| {
+            format!(
+                "threshold of {class} moved {old:.2} -> {new:.2} (more than {:.2})",
+                policy.max_threshold_shift
+            )
+        })
+        .collect();
+    if moved.is_empty() {
+        return;
+    }
+    let details = decision
+        .summary
+        .strip_prefix(&verdict(&decision.failures, force))
+        .unwrap_or(&decision.summary)
+        .to_owned();
+    decision.failures.extend(moved);
+    decision.passed = false;
+    decision.promote = force;
+    decision.summary = format!("{}{details}", verdict(&decision.failures, force));
+}
+
 /// The first words of a gate summary.
 fn verdict(failures: &[String], force: bool) -> String {
     match (failures.is_empty(), force) {
@@ -307,6 +345,25 @@ mod tests {
         gate_real(&policy, &mut decision, &chall, Some(&champ), true);
         assert!(
             decision.promote && decision.summary.starts_with("FORCED although the gate failed")
+        );
+    }
+
+    #[test]
+    fn a_threshold_that_moves_too_far_fails_the_gate() {
+        let policy = GatePolicy::default();
+        let (champ, chall) = (eval(0.90, &[(0.9, 50)]), eval(0.95, &[(0.9, 50)]));
+        let classes = vec!["Normal".to_owned(), "Malware/Botnet".to_owned()];
+        let mut decision = gate(&policy, &chall, Some(&champ), None, false);
+        gate_thresholds(&policy, &mut decision, &classes, &[1.0, 0.35], &[1.0, 0.5], false);
+        assert!(decision.passed, "{}", decision.summary);
+        gate_thresholds(&policy, &mut decision, &classes, &[1.0, 0.35], &[1.0, 0.76], false);
+        assert!(!decision.promote);
+        assert!(
+            decision.summary.starts_with(
+                "gate failed (threshold of Malware/Botnet moved 0.35 -> 0.76 (more than 0.25))"
+            ),
+            "{}",
+            decision.summary
         );
     }
 }

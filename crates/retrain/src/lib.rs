@@ -84,7 +84,9 @@ pub use config::{
 };
 pub use corpus::SplitSummary;
 pub use error::{Result, RetrainError};
-pub use evaluate::{ClassScore, Evaluation, GateDecision, evaluate, gate, gate_real};
+pub use evaluate::{
+    ClassScore, Evaluation, GateDecision, evaluate, gate, gate_real, gate_thresholds,
+};
 pub use run::{
     Cancel, DataSummary, RunContext, RunReport, RunStatus, StepTime, bootstrap, check_and_run,
     fail_abandoned_jobs, run,

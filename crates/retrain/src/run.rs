@@ -17,7 +17,7 @@ use vigil_store::{JobOutcome, JobStatus, SampleStore};
 
 use crate::base::BaseData;
 use crate::corpus::{Corpus, Samples, Split, SplitSummary, load_samples, split};
-use crate::evaluate::{Evaluation, GateDecision, evaluate, gate, gate_real};
+use crate::evaluate::{Evaluation, GateDecision, evaluate, gate, gate_real, gate_thresholds};
 use crate::trigger::{Fired, TriggerDecision, TriggerKind};
 use crate::{Result, RetrainConfig, RetrainError, TriggerPolicy};
 
@@ -429,6 +429,10 @@ fn pipeline(ctx: &RunContext<'_>, report: &mut RunReport) -> Result<()> {
         scored.champion_note.as_deref(),
         config.force,
     );
+    if let Some(old) = &scored.champion_thresholds {
+        let new = artifact.thresholds.per_class();
+        gate_thresholds(&config.gate, &mut decision, classes.names(), old, new, config.force);
+    }
     if let Some((challenger_real, champion_real)) = &scored.real {
         gate_real(
             &config.gate,
@@ -583,6 +587,8 @@ struct Scored {
     champion_note: Option<String>,
     /// Both on the holdout's council samples, when it has any.
     real: Option<(Evaluation, Option<Evaluation>)>,
+    /// The champion's decision thresholds, when it was scored.
+    champion_thresholds: Option<Vec<f32>>,
 }
 
 /// Step 8: challenger and champion on the same holdout.
@@ -595,6 +601,7 @@ fn evaluate_both(
 ) -> Result<Scored> {
     let challenger_eval = evaluate(challenger, holdout, None)?;
     let real_holdout = (!real_rows.is_empty()).then(|| holdout.select(real_rows));
+    let mut thresholds = None;
     let (champion_eval, note) = match champion {
         None => (None, None),
         Some(version) => match registry.reader().load_artifact(version) {
@@ -613,6 +620,7 @@ fn evaluate_both(
                 )
             }
             Ok((_, artifact)) => {
+                thresholds = Some(artifact.thresholds.per_class().to_vec());
                 let real = match &real_holdout {
                     Some(rows) => Some(evaluate(&artifact, rows, Some(version.to_owned()))?),
                     None => None,
@@ -635,7 +643,13 @@ fn evaluate_both(
         holdout_rows = holdout.n_rows(),
         "scored on the holdout"
     );
-    Ok(Scored { challenger: challenger_eval, champion: champion_eval, champion_note: note, real })
+    Ok(Scored {
+        challenger: challenger_eval,
+        champion: champion_eval,
+        champion_note: note,
+        real,
+        champion_thresholds: thresholds,
+    })
 }
 
 fn training_summary(report: &RunReport, base: &BaseData) -> serde_json::Value {
