@@ -387,7 +387,7 @@ impl Engine {
         let model = self.current_model()?;
         let features = FeatureVector::from_slice(values).map_err(EngineError::InvalidFeatures)?;
         let subject = Subject {
-            entity: entity_name(entity)?,
+            entity: entity_name(entity, &features)?,
             features,
             provenance: Provenance::request(),
             window: None,
@@ -402,7 +402,9 @@ impl Engine {
         let ip = ip.to_canonical();
         let snapshot = self.inner.windows.get(ip).ok_or(EngineError::UnknownEntity { ip })?;
         let info = WindowInfo { events: snapshot.events.len(), added: 0, duplicates: 0 };
-        let established = snapshot.established;
+        // Scoring is open by default: its predictions never take the main ledger segment,
+        // or a loop of score requests could flush predictions awaiting feedback.
+        let established = false;
         let input = WindowInput { ip, events: snapshot.events, as_of_us: snapshot.as_of_us };
         let (features, provenance) =
             extract_windows(&self.inner.cache, vec![input], &self.featurizer())
@@ -493,7 +495,13 @@ impl Engine {
                     kept: self.inner.ledger.capacity(),
                 };
                 let id: PredictionId = id_text.trim().parse().map_err(|()| unknown())?;
-                let prediction = self.inner.ledger.get(id).ok_or_else(unknown)?;
+                let Some(prediction) = self.inner.ledger.get(id) else {
+                    // No longer kept here (evicted, restarted, or another server's), but
+                    // its feedback may be stored: a retry gets the stored sample back.
+                    return self
+                        .replayed(&id.to_string(), verdict, correct_label.as_deref())?
+                        .ok_or_else(unknown);
+                };
                 let sample = NewSample {
                     entity: prediction.entity.clone(),
                     schema_version: SCHEMA_VERSION.to_owned(),
@@ -509,7 +517,7 @@ impl Engine {
             FeedbackTarget::Features { features, entity, prediction } => {
                 let features =
                     FeatureVector::from_slice(&features).map_err(EngineError::InvalidFeatures)?;
-                let entity = entity_name(entity.as_deref())?;
+                let entity = entity_name(entity.as_deref(), &features)?;
                 let (ml_prediction, ml_confidence, model_version) = if let Some(p) = prediction {
                     p
                 } else {
@@ -569,6 +577,49 @@ impl Engine {
         })
     }
 
+    /// The stored feedback on a prediction this engine no longer keeps, as a replay if it
+    /// is the same verdict and label, a conflict if not; `None` if there is none.
+    fn replayed(
+        &self,
+        prediction_id: &str,
+        verdict: Council,
+        correct_label: Option<&str>,
+    ) -> Result<Option<FeedbackReceipt>> {
+        let Some(stored) = self.inner.samples.sample_for_prediction(prediction_id)? else {
+            return Ok(None);
+        };
+        let threat = ClassSet::threat();
+        let canonical =
+            |l: &str| threat.parse(l).ok().and_then(|i| threat.name(i)).map(str::to_owned);
+        let asked = match verdict {
+            Council::Confirm => Some(stored.ml_prediction.clone()),
+            _ => correct_label.and_then(canonical),
+        };
+        let stored_text = match &stored.correct_label {
+            Some(l) => format!("{} {l}", stored.verdict.as_str()),
+            None => stored.verdict.as_str().to_owned(),
+        };
+        if stored.verdict != verdict
+            || (verdict != Council::Confirm && asked != stored.correct_label)
+        {
+            return Err(EngineError::FeedbackExists {
+                prediction_id: prediction_id.to_owned(),
+                sample_id: stored.id,
+                stored: stored_text,
+            });
+        }
+        Ok(Some(FeedbackReceipt {
+            sample_id: stored.id,
+            replayed: true,
+            prediction_id: Some(prediction_id.to_owned()),
+            verdict: stored.verdict.as_str(),
+            ml_prediction: stored.ml_prediction,
+            correct_label: stored.correct_label,
+            was_override: stored.was_override,
+            model_version: stored.model_version,
+        }))
+    }
+
     /// The learning loop's state (pending samples, override rate, last and next retrain,
     /// triggers, recent jobs) under the configured trigger policy, and the served model.
     pub async fn status(&self) -> Result<serde_json::Value> {
@@ -589,11 +640,18 @@ impl Engine {
 }
 
 /// An entity name as stored with a sample: trimmed, 1 to 256 characters, no control
-/// characters. When none is given, a unique `anon-<16 hex digits>`: one shared name would
-/// put every such sample on the same side of retrain's holdout (membership is by entity).
-fn entity_name(entity: Option<&str>) -> Result<String> {
+/// characters. When none is given, `anon-<16 hex digits>` from a hash of the features: one
+/// shared name would put every such sample on the same side of retrain's holdout
+/// (membership is by entity), and a random one would put a retried copy of a row on the
+/// other side of it.
+fn entity_name(entity: Option<&str>, features: &FeatureVector) -> Result<String> {
     match entity {
-        None => Ok(format!("anon-{:016x}", rand::random::<u64>())),
+        None => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            features.as_slice().iter().for_each(|v| v.to_bits().hash(&mut h));
+            Ok(format!("anon-{:016x}", h.finish()))
+        }
         Some(e) if e.trim().is_empty() || e.len() > 256 || e.chars().any(char::is_control) => {
             Err(EngineError::InvalidEntity)
         }

@@ -76,6 +76,10 @@ struct Shard {
     events: usize,
     bytes: usize,
     evicted: u64,
+    /// The newest as-of time of any window this shard evicted: a window created later
+    /// starts above it, so a vector cached for an evicted window is never taken as fresh
+    /// for its successor.
+    evicted_as_of: i64,
 }
 
 impl Shard {
@@ -125,6 +129,7 @@ impl Windows {
                     events: 0,
                     bytes: 0,
                     evicted: 0,
+                    evicted_as_of: i64::MIN,
                 })
             })
             .collect();
@@ -160,7 +165,8 @@ impl Windows {
         } else if let Some(w) = shard.probation.pop(&ip) {
             (w, false)
         } else {
-            (Window { events: EventWindow::new(), as_of_us: i64::MIN, hits: 0 }, false)
+            let as_of_us = shard.evicted_as_of;
+            (Window { events: EventWindow::new(), as_of_us, hits: 0 }, false)
         };
         let (events_before, bytes_before) = (window.events.len(), window.events.bytes());
         let appended = window.events.append(&self.policy, new);
@@ -227,6 +233,7 @@ impl Windows {
             shard.events -= w.events.len();
             shard.bytes -= w.events.bytes();
             shard.evicted += 1;
+            shard.evicted_as_of = shard.evicted_as_of.max(w.as_of_us);
             metrics::counter!("vigil_window_evictions_total").increment(1);
         }
     }
@@ -379,5 +386,23 @@ mod tests {
         let stats = w.stats();
         assert!(stats.bytes <= 1 << 20, "{stats:?}");
         assert!(stats.evicted > 0, "{stats:?}");
+    }
+
+    #[test]
+    fn a_window_created_after_an_eviction_starts_above_the_evicted_as_of() {
+        let w = Windows::new(config(10, 16, 10_000));
+        let ip: IpAddr = "198.51.100.7".parse().unwrap();
+        let first = w.append(ip, vec![event("198.51.100.7", 20, "a")]);
+        assert_eq!(first.as_of_us, 20_000_000);
+        // A flood evicts it.
+        for i in 0..5000u32 {
+            let other = format!("10.0.{}.{}", i >> 8, i & 255);
+            w.append(other.parse().unwrap(), vec![event(&other, 0, "x")]);
+        }
+        assert!(w.get(ip).is_none());
+        // It comes back with an older event: its as-of time is past every evicted one, so
+        // a vector cached for the old window (as of 20 s) is stale.
+        let again = w.append(ip, vec![event("198.51.100.7", 15, "b")]);
+        assert!(again.as_of_us > 20_000_000, "{}", again.as_of_us);
     }
 }

@@ -63,8 +63,9 @@ impl WindowPolicy {
 /// What one [`EventWindow::append`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Appended {
-    /// Events that were not in the window yet (some may have been dropped at once by the
-    /// bounds, e.g. a late event past the horizon: those do not change the window).
+    /// Events that were not in the window yet and were inserted (some may have been
+    /// dropped at once by the bounds). Events at or below what a bound dropped before are
+    /// neither added nor duplicates: they change nothing.
     pub added: usize,
     /// Events identical in every field to one already in the window (a retried batch).
     pub duplicates: usize,
@@ -106,8 +107,8 @@ impl EventWindow {
         let (mut added, mut duplicates, mut dropped, mut inserted) = (0, 0, 0, 0);
         for event in new {
             if self.floor.as_ref().is_some_and(|f| event.canonical_cmp(f).is_le()) {
-                // Below what a bound already dropped: it would be dropped again.
-                added += 1;
+                // Below what a bound already dropped: it would be dropped again, and it
+                // changes nothing (not even the entity's activity count).
                 continue;
             }
             // `Ok`: already there; `Err(at)`: goes at `at`. Appending in order is the common
@@ -271,10 +272,9 @@ mod tests {
         assert_eq!(users(&w), ["c", "d", "e"]);
         w.append(&policy, vec![event(3700, "f")]);
         assert_eq!(users(&w), ["e", "f"]);
-        // A late event older than the horizon is dropped at once: counted as added, the
-        // window unchanged.
+        // A late event older than what the horizon dropped changes nothing.
         let a = w.append(&policy, vec![event(5, "z")]);
-        assert_eq!((a.added, a.changed), (1, false));
+        assert_eq!((a.added, a.changed), (0, false));
         assert_eq!(users(&w), ["e", "f"]);
     }
 

@@ -223,6 +223,10 @@ pub fn gate_thresholds(
     challenger: &[f32],
     force: bool,
 ) {
+    // All zeros: a model with thresholds turned off (argmax); nothing to compare.
+    if champion.iter().all(|&t| t == 0.0) || challenger.iter().all(|&t| t == 0.0) {
+        return;
+    }
     let moved: Vec<String> = classes
         .iter()
         .zip(champion.iter().zip(challenger))

@@ -74,6 +74,25 @@ async fn ingest_gives_a_verdict_per_source_and_feedback_is_stored_once() {
         matches!(second, EngineError::FeedbackExists { sample_id, .. } if sample_id == receipt.sample_id),
         "{second}"
     );
+    // After a restart (a new engine, an empty ledger, the same store) a retry still gets the
+    // stored sample, and a different verdict is still refused.
+    let restarted = vigil_engine::Engine::from_parts(
+        engine.config().clone(),
+        vigil_store::AnyCache::Memory(vigil_store::MemoryCache::new(
+            vigil_store::MemoryConfig::default(),
+        )),
+        engine.samples().clone(),
+        Intel::new(),
+    );
+    let again = restarted.feedback(feedback(first.prediction_id.to_string())).await.unwrap();
+    assert_eq!((again.sample_id, again.replayed), (receipt.sample_id, true));
+    let other = Feedback {
+        verdict: "CONFIRM".into(),
+        correct_label: None,
+        target: FeedbackTarget::Prediction(first.prediction_id.to_string()),
+    };
+    let e = restarted.feedback(other).await.unwrap_err();
+    assert!(matches!(e, EngineError::FeedbackExists { .. }), "{e}");
     let unknown = engine.feedback(feedback("0".repeat(32))).await.unwrap_err();
     assert!(matches!(unknown, EngineError::UnknownPrediction { .. }), "{unknown}");
     let status = engine.status().await.unwrap();

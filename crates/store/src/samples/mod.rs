@@ -218,6 +218,20 @@ impl SampleStore {
         .transpose()
     }
 
+    /// The sample stored as the feedback on prediction `prediction_id`, if any.
+    pub fn sample_for_prediction(&self, prediction_id: &str) -> Result<Option<Sample>> {
+        self.read(|c| {
+            c.query_row(
+                &format!("SELECT {SAMPLE_COLUMNS} FROM samples WHERE prediction_id = ?1"),
+                [prediction_id.trim()],
+                |r| Ok(sample_row(r)),
+            )
+            .optional()
+        })
+        .map_err(StoreError::sqlite("reading a prediction's feedback"))?
+        .transpose()
+    }
+
     /// How many samples of this feature-schema version are unused and trainable (not
     /// UNCERTAIN).
     pub fn pending_count(&self, schema_version: &str) -> Result<u64> {
