@@ -103,7 +103,7 @@ pub(crate) struct Predictions {
 
 impl Predictions {
     pub(crate) fn new(capacity: usize) -> Self {
-        let main = capacity * 4 / 5;
+        let main = capacity - capacity / 5;
         Self {
             main: Segment::new(main.max(1)),
             probation: Segment::new(capacity.saturating_sub(main).max(1)),
