@@ -80,6 +80,8 @@ struct Shard {
     /// starts above it, so a vector cached for an evicted window is never taken as fresh
     /// for its successor.
     evicted_as_of: i64,
+    /// Updates since the hit counts were last halved.
+    updates: usize,
 }
 
 impl Shard {
@@ -130,6 +132,7 @@ impl Windows {
                     bytes: 0,
                     evicted: 0,
                     evicted_as_of: i64::MIN,
+                    updates: 0,
                 })
             })
             .collect();
@@ -194,6 +197,16 @@ impl Windows {
             shard.probation.put(ip, window);
         }
         self.evict(shard, ip);
+        // Age the hit counts (as TinyLFU does): every ten updates per entity of room, all
+        // are halved, so sources that were busy long ago do not hold the protected segment
+        // against sources busy now. Amortised O(1) per update.
+        shard.updates += 1;
+        if shard.updates >= self.per_shard_entities.saturating_mul(10) {
+            shard.updates = 0;
+            for (_, w) in shard.probation.iter_mut().chain(shard.protected.iter_mut()) {
+                w.hits /= 2;
+            }
+        }
         snapshot
     }
 
@@ -404,5 +417,35 @@ mod tests {
         // a vector cached for the old window (as of 20 s) is stale.
         let again = w.append(ip, vec![event("198.51.100.7", 15, "b")]);
         assert!(again.as_of_us > 20_000_000, "{}", again.as_of_us);
+    }
+
+    #[test]
+    fn sources_busy_long_ago_give_way_to_sources_busy_now() {
+        // 16 entities of room over one shard: 12 protected.
+        let w = Windows::new(WindowConfig {
+            max_events_per_entity: 10_000,
+            max_total_events: 10_000,
+            max_entities: 16,
+            ..WindowConfig::default()
+        });
+        let old: Vec<String> = (0..12).map(|i| format!("198.51.100.{i}")).collect();
+        for round in 0..1000 {
+            for ip in &old {
+                w.append(ip.parse().unwrap(), vec![event(ip, round, &format!("u{round}"))]);
+            }
+        }
+        // Now three others are busy and the old ones silent. Without ageing, 1,000 old
+        // hits would keep them out for good.
+        let new: Vec<String> = (0..3).map(|i| format!("203.0.113.{i}")).collect();
+        for round in 0..60 {
+            for ip in &new {
+                w.append(ip.parse().unwrap(), vec![event(ip, 1000 + round, &format!("v{round}"))]);
+            }
+        }
+        let established = new
+            .iter()
+            .filter(|ip| w.get(ip.parse().unwrap()).is_some_and(|s| s.established))
+            .count();
+        assert_eq!(established, 3, "only {established} of the busy sources are protected");
     }
 }
