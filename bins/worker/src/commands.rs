@@ -267,7 +267,7 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Outcome> {
                 "trigger": j.trigger,
                 "reason": j.reason,
                 "status": j.status.as_str(),
-                "promoted": j.metrics.as_ref().and_then(|m| m.get("promoted")).and_then(serde_json::Value::as_bool),
+                "promoted": j.promoted(),
                 "started_at": j.started_at.to_string(),
                 "finished_at": j.finished_at.map(|t| t.to_string()),
                 "error": j.error,
@@ -307,12 +307,7 @@ fn status(config: &Config, json: bool) -> anyhow::Result<Outcome> {
         );
     }
     for job in &jobs {
-        let promoted = job
-            .metrics
-            .as_ref()
-            .and_then(|m| m.get("promoted"))
-            .and_then(serde_json::Value::as_bool);
-        let outcome = match (job.status.as_str(), promoted) {
+        let outcome = match (job.status.as_str(), job.promoted()) {
             ("succeeded", Some(false)) => "rejected",
             (status, _) => status,
         };

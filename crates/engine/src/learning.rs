@@ -79,7 +79,7 @@ fn job(job: &vigil_store::RetrainJob) -> Value {
         "started_at": job.started_at.to_string(),
         "finished_at": job.finished_at.map(|t| t.to_string()),
         "status": job.status.as_str(),
-        "promoted": job.metrics.as_ref().and_then(|m| m.get("promoted")).and_then(Value::as_bool),
+        "promoted": job.promoted(),
         "error": job.error,
         "metrics": job.metrics,
     })

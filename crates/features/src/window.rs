@@ -103,8 +103,7 @@ impl EventWindow {
     pub fn append(&mut self, policy: &WindowPolicy, mut new: Vec<Event>) -> Appended {
         new.sort_by(Event::canonical_cmp);
         let events = Arc::make_mut(&mut self.events);
-        let before = events.len();
-        let (mut added, mut duplicates, mut dropped, mut inserted) = (0, 0, 0, 0);
+        let (mut added, mut duplicates) = (0, 0);
         for event in new {
             if self.floor.as_ref().is_some_and(|f| event.canonical_cmp(f).is_le()) {
                 // Below what a bound already dropped: it would be dropped again, and it
@@ -122,8 +121,6 @@ impl EventWindow {
                 Ok(_) => duplicates += 1,
                 Err(at) => {
                     added += 1;
-                    inserted += 1;
-                    self.bytes += event.approx_bytes();
                     events.insert(at, event);
                 }
             }
@@ -142,11 +139,9 @@ impl EventWindow {
         }
         if drop > 0 {
             self.floor = events.drain(..drop).next_back().map(Box::new);
-            dropped = drop;
         }
-        let changed = dropped > 0 || before != events.len() || self.bytes != bytes;
         self.bytes = bytes;
-        Appended { added, duplicates, changed: changed || inserted > 0 }
+        Appended { added, duplicates, changed: added > 0 || drop > 0 }
     }
 
     /// The events, in canonical order.

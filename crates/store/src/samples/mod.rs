@@ -931,6 +931,13 @@ pub struct RetrainJob {
     pub error: Option<String>,
 }
 
+impl RetrainJob {
+    /// Whether the run promoted its challenger (from its recorded report), if it says.
+    pub fn promoted(&self) -> Option<bool> {
+        self.metrics.as_ref()?.get("promoted")?.as_bool()
+    }
+}
+
 fn job_row(r: &Row<'_>) -> Result<RetrainJob> {
     let id: i64 = r.get(0).map_err(StoreError::sqlite("reading a retrain job"))?;
     let corrupt = |reason: String| StoreError::CorruptRow { table: "retrain_jobs", id, reason };
