@@ -9,6 +9,7 @@ mod balance;
 mod benchmark;
 mod data;
 mod features;
+mod learning_loop;
 mod realcheck;
 mod simulate;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Score a real log through the engine and compare each source's verdict with
     /// transparent weak labels (downloads, brute force, scanning).
     Realcheck(realcheck::Args),
+    /// Measure the learning loop: a labelled stream (simulator or a real log with the
+    /// weak-label council) through engine, council reviews and retrain; the held-out curve.
+    Loop(learning_loop::Args),
 }
 
 /// What a finished command says about its gates.
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Features(args) => features::run(&args),
         Command::Realcheck(args) => realcheck::run(&args),
+        Command::Loop(args) => learning_loop::run(&args),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -40,7 +40,7 @@ pub(crate) struct Args {
     max_normal_share: Option<f64>,
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
+pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 

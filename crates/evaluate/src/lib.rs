@@ -2,7 +2,8 @@
 //! +balancing -> +loss -> +temperature -> +thresholds per model ([`ablation`]), the scores
 //! of an artifact on a split ([`score`]), the best row chosen by validation ([`best_row`])
 //! and the Markdown table ([`markdown`]); the real-log check's weak labels and agreement
-//! ([`weak_labels`], [`real_check`]).
+//! ([`weak_labels`], [`real_check`]); the learning loop measured on a labelled stream
+//! ([`learning_loop`]).
 //!
 //! # Invariants
 //! - Rows are chosen on validation scores only; test scores are reported, never used to
@@ -11,8 +12,12 @@
 //!   thresholds; the rows score it with or without them), so their differences are the
 //!   temperature and the thresholds alone.
 
+mod learning_loop;
 mod realcheck;
 
+pub use learning_loop::{
+    Council, CycleReport, HeldOut, LabelledStream, LoopParams, LoopReport, Pick, learning_loop,
+};
 pub use realcheck::{RealCheck, WEAK_CLASSES, WeakAgreement, real_check, weak_labels};
 
 use std::fmt::Write as _;
@@ -59,6 +64,18 @@ pub enum EvaluateError {
     /// Metrics could not be computed.
     #[error(transparent)]
     Core(#[from] vigil_core::CoreError),
+    /// The learning loop's settings or stream cannot run.
+    #[error("learning loop: {reason}")]
+    Loop {
+        /// Why.
+        reason: String,
+    },
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] vigil_engine::EngineError),
+    /// The model registry failed.
+    #[error(transparent)]
+    Registry(#[from] vigil_registry::RegistryError),
 }
 
 /// The result type of this crate.

@@ -88,6 +88,10 @@ pub struct GateDecision {
     pub worst_recall_drop: Option<(String, f64)>,
     /// Every rule that failed, in words with the numbers.
     pub failures: Vec<String>,
+    /// Every decision threshold that moved more than `max_threshold_shift` (a failure too
+    /// when `threshold_shift_blocks`).
+    #[serde(default)]
+    pub threshold_moves: Vec<String>,
     /// One line: the decision and its numbers (the audit log's reason).
     pub summary: String,
 }
@@ -167,6 +171,7 @@ pub fn gate(
         macro_f1_gain,
         worst_recall_drop: worst,
         failures,
+        threshold_moves: Vec::new(),
         summary: format!("{verdict}: {summary}"),
     }
 }
@@ -213,8 +218,10 @@ pub fn gate_real(
 }
 
 /// The threshold part of the gate: every class whose decision threshold moved by more than
-/// `policy.max_threshold_shift` from the champion's is a failure naming the class and both
-/// values (the rule that decides is part of the model, so the gate must see it move).
+/// `policy.max_threshold_shift` from the champion's is listed in
+/// [`GateDecision::threshold_moves`] and the summary (the rule that decides is part of the
+/// model, so the gate must see it move); with `policy.threshold_shift_blocks` each such
+/// move is also a failure.
 pub fn gate_thresholds(
     policy: &GatePolicy,
     decision: &mut GateDecision,
@@ -243,12 +250,18 @@ pub fn gate_thresholds(
     if moved.is_empty() {
         return;
     }
+    if !policy.threshold_shift_blocks {
+        let _ = write!(decision.summary, "; seen: {}", moved.join("; "));
+        decision.threshold_moves = moved;
+        return;
+    }
     let details = decision
         .summary
         .strip_prefix(&verdict(&decision.failures, force))
         .unwrap_or(&decision.summary)
         .to_owned();
-    decision.failures.extend(moved);
+    decision.failures.extend(moved.iter().cloned());
+    decision.threshold_moves = moved;
     decision.passed = false;
     decision.promote = force;
     decision.summary = format!("{}{details}", verdict(&decision.failures, force));
@@ -353,8 +366,8 @@ mod tests {
     }
 
     #[test]
-    fn a_threshold_that_moves_too_far_fails_the_gate() {
-        let policy = GatePolicy::default();
+    fn a_threshold_that_moves_too_far_is_seen_and_can_fail_the_gate() {
+        let policy = GatePolicy { threshold_shift_blocks: true, ..GatePolicy::default() };
         let (champ, chall) = (eval(0.90, &[(0.9, 50)]), eval(0.95, &[(0.9, 50)]));
         let classes = vec!["Normal".to_owned(), "Malware/Botnet".to_owned()];
         let mut decision = gate(&policy, &chall, Some(&champ), None, false);
@@ -365,6 +378,23 @@ mod tests {
         assert!(
             decision.summary.starts_with(
                 "gate failed (threshold of Malware/Botnet moved 0.35 -> 0.76 (more than 0.25))"
+            ),
+            "{}",
+            decision.summary
+        );
+        assert_eq!(decision.threshold_moves.len(), 1);
+        // Not blocking (the default): passed, and the move is in the decision and summary.
+        let policy = GatePolicy::default();
+        let mut decision = gate(&policy, &chall, Some(&champ), None, false);
+        gate_thresholds(&policy, &mut decision, &classes, &[1.0, 0.35], &[1.0, 0.76], false);
+        assert!(decision.passed && decision.promote, "{}", decision.summary);
+        assert_eq!(
+            decision.threshold_moves,
+            ["threshold of Malware/Botnet moved 0.35 -> 0.76 (more than 0.25)"]
+        );
+        assert!(
+            decision.summary.ends_with(
+                "; seen: threshold of Malware/Botnet moved 0.35 -> 0.76 (more than 0.25)"
             ),
             "{}",
             decision.summary
