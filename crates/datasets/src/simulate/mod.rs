@@ -18,8 +18,9 @@
 //!
 //! Times are the events' own, not the clock: every entity starts within 28 days after
 //! 2018-05-07T00:00:00Z (a Monday, within the span of the Cowrie logs), at hours that fit
-//! its role (office hours on weekdays for staff, any time for bots, nights for the textbook
-//! APT).
+//! its role (office hours on weekdays for staff, 07-22 h for shop visitors, any time for
+//! bots and for the textbook APT, whose intruder keeps the hours of some other time zone:
+//! an APT only at night made the clock a label).
 //!
 //! Credentials, commands and SSH client strings come from the real Cowrie logs in
 //! `../shared/datasets/cowrie`: `fixtures/simulator/*.txt` (extraction in its README) are
@@ -36,7 +37,7 @@
 //! | Brute Force | SSH or Telnet password spraying: 8-45 connections of 1-6 guesses from the Cowrie lists; one in ten ends with a login that works, and nothing after (`ssh_spray`, `telnet_spray`); one or two connections of 15-60 guesses each (`dictionary`, the commonest shape in the real logs) |
 //! | Web Attack | sqlmap SQL injection, XSS, path traversal, command injection: 25-180 requests (`sqli`, `xss`, `traversal`, `cmd_injection`); a Nikto-style scan, 50-300 requests, mostly 404 (`vuln_scan`) |
 //! | Malware/Botnet | Cowrie dropper: a login, then one script of real bot commands (probe, hide, `wget`, `chmod`, run, persist) with its downloads, over 1-5 sessions (`dropper`); an infected internal host calling its C2 every 30-300 s ±5 % (`c2_beacon`); a bot using the honeypot as an open proxy, tunnels to connectivity checks and mail relays (`proxy_abuse`) |
-//! | APT | a night-time intrusion with valid credentials, 1-2 sessions: recon commands, lateral movement through SSH tunnels to 4-12 internal hosts, persistence, staging, 2-8 transfers of 5-100 MB to a drop server (`intrusion`) |
+//! | APT | an intrusion with valid credentials, at any hour, 1-2 sessions: recon commands, lateral movement through SSH tunnels to 4-12 internal hosts, persistence, staging, 2-8 transfers of 5-100 MB to a drop server (`intrusion`) |
 //!
 //! # Difficulty
 //! `difficulty` is a level 0..=3; three knobs turn with it:
