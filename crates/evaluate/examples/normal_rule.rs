@@ -20,15 +20,12 @@
 
 #![allow(clippy::print_stdout, reason = "an example prints its measurement")]
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
+use vigil_core::ClassSet;
 use vigil_core::metrics::ConfusionMatrix;
-use vigil_core::{ClassSet, Dataset, stratified_split};
 use vigil_datasets::simulate::{SimParams, simulate};
-use vigil_features::{
-    Event, EventWindow, Featurizer, Format, feature_names, group_by_source, parse_file,
-};
-use vigil_model::GbdtParams;
-use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams};
+use vigil_evaluate::{SimulatedModel, feature_rows, simulated_model};
+use vigil_features::{Featurizer, Format, group_by_source, parse_file};
 use vigil_thresholds::{ThresholdParams, Thresholds};
 
 const LOGS: [&str; 3] = [
@@ -36,17 +33,6 @@ const LOGS: [&str; 3] = [
     "cowrie/cowrie_scriptzteam_2017-11-04.json.gz",
     "cowrie/cowrie_scriptzteam_2017-11-15_partial.json.gz",
 ];
-
-fn matrix(featurizer: &Featurizer, windows: impl IntoIterator<Item = Vec<Event>>) -> Array2<f32> {
-    let mut flat = Vec::new();
-    let mut rows = 0;
-    for events in windows {
-        let window = EventWindow::of(&featurizer.policy, events);
-        flat.extend_from_slice(featurizer.extract(&window).as_slice());
-        rows += 1;
-    }
-    Array2::from_shape_vec((rows, feature_names().len()), flat).expect("rows")
-}
 
 /// The three rules' decisions for every row.
 fn decide(probs: ArrayView2<'_, f32>, attacks: &Thresholds, normal: f32) -> [Vec<usize>; 3] {
@@ -69,29 +55,10 @@ fn decide(probs: ArrayView2<'_, f32>, attacks: &Thresholds, normal: f32) -> [Vec
 fn main() {
     let seed = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(7);
     let featurizer = Featurizer::default();
-    let names: Vec<String> = feature_names().iter().map(|&n| n.to_owned()).collect();
     let threat = ClassSet::threat();
-    let sim = simulate(&SimParams::new(3000, 1, seed)).expect("simulate");
-    let labels: Vec<usize> = sim.iter().map(|e| e.label).collect();
-    let x = matrix(&featurizer, sim.into_iter().map(|e| e.events));
-    let data = Dataset::new(x, labels.clone(), names.clone(), threat.clone()).expect("dataset");
     let k = threat.len();
-    let (rest, holdout) = stratified_split(&labels, k, 0.2, seed).expect("split");
-    let rest_labels: Vec<usize> = rest.iter().map(|&r| labels[r]).collect();
-    let (train_at, validation_at) =
-        stratified_split(&rest_labels, k, 0.2, seed + 1).expect("split");
-    let pick = |at: &[usize]| data.select(&at.iter().map(|&i| rest[i]).collect::<Vec<_>>());
-    let (train, validation, holdout) =
-        (pick(&train_at), pick(&validation_at), data.select(&holdout));
-    let params = PipelineParams {
-        model: ModelSpec::Gbdt(GbdtParams::new().seed(seed)),
-        balance: None,
-        loss: LossChoice::Recommended,
-        calibrate: true,
-        thresholds: Some(ThresholdParams::default()),
-    };
-    let (artifact, _) =
-        vigil_model::pipeline::train(&params, "v1", &train, &validation).expect("train");
+    let SimulatedModel { artifact, validation, holdout } =
+        simulated_model(3000, 1, seed).expect("simulate and train");
     // Normal's one-vs-rest threshold: fit with another class as the unfitted one.
     let val_probs = artifact.probabilities(validation.features()).expect("probabilities");
     let normal_fit = vigil_thresholds::fit(
@@ -119,7 +86,7 @@ fn main() {
     report("simulator holdout, difficulty 1", holdout.features(), holdout.labels());
     let stream = simulate(&SimParams::new(2000, 3, seed + 1000)).expect("simulate");
     let truth: Vec<usize> = stream.iter().map(|e| e.label).collect();
-    let x3 = matrix(&featurizer, stream.into_iter().map(|e| e.events));
+    let x3 = feature_rows(&featurizer, stream.into_iter().map(|e| e.events));
     report("simulator stream, difficulty 3", x3.view(), &truth);
 
     let root = std::path::Path::new("../shared/datasets");
@@ -135,7 +102,7 @@ fn main() {
     let weak = vigil_evaluate::weak_labels(&events);
     let sources = group_by_source(events);
     let ips: Vec<_> = sources.keys().copied().collect();
-    let xr = matrix(&featurizer, sources.into_values());
+    let xr = feature_rows(&featurizer, sources.into_values());
     let probs = artifact.probabilities(xr.view()).expect("probabilities");
     let rules = decide(probs.view(), &artifact.thresholds, t_normal);
     for (rule, predicted) in ["fallback", "normal fitted", "nearest bar"].iter().zip(&rules) {

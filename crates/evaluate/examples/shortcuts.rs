@@ -11,15 +11,11 @@
 
 #![allow(clippy::print_stdout, reason = "an example prints its measurement")]
 
-use ndarray::Array2;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use vigil_core::{ClassSet, Dataset, stratified_split};
-use vigil_datasets::simulate::{SimParams, simulate};
-use vigil_features::{EventWindow, Featurizer, feature_index, feature_names};
-use vigil_model::GbdtParams;
-use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams};
+use vigil_core::Dataset;
+use vigil_features::feature_index;
 
 const CLOCK: [&str; 6] = [
     "hour_sin",
@@ -37,36 +33,9 @@ fn main() {
         args.get(1).copied().unwrap_or(1),
         args.get(2).copied().unwrap_or(7),
     );
-    let sim =
-        simulate(&SimParams::new(entities as usize, difficulty as u8, seed)).expect("simulate");
-    let featurizer = Featurizer::default();
-    let names: Vec<String> = feature_names().iter().map(|&n| n.to_owned()).collect();
-    let mut flat = Vec::new();
-    let mut labels = Vec::new();
-    for entity in sim {
-        let window = EventWindow::of(&featurizer.policy, entity.events);
-        flat.extend_from_slice(featurizer.extract(&window).as_slice());
-        labels.push(entity.label);
-    }
-    let x = Array2::from_shape_vec((labels.len(), names.len()), flat).expect("rows");
-    let data = Dataset::new(x, labels.clone(), names, ClassSet::threat()).expect("dataset");
-    let classes = data.classes().len();
-    let (rest, holdout) = stratified_split(&labels, classes, 0.2, seed).expect("split");
-    let rest_labels: Vec<usize> = rest.iter().map(|&r| labels[r]).collect();
-    let (train_at, validation_at) =
-        stratified_split(&rest_labels, classes, 0.2, seed + 1).expect("split");
-    let pick = |at: &[usize]| data.select(&at.iter().map(|&i| rest[i]).collect::<Vec<_>>());
-    let (train, validation, holdout) =
-        (pick(&train_at), pick(&validation_at), data.select(&holdout));
-    let params = PipelineParams {
-        model: ModelSpec::Gbdt(GbdtParams::new().seed(seed)),
-        balance: None,
-        loss: LossChoice::Recommended,
-        calibrate: true,
-        thresholds: Some(vigil_thresholds::ThresholdParams::default()),
-    };
-    let (artifact, _) =
-        vigil_model::pipeline::train(&params, "v1", &train, &validation).expect("train");
+    let model = vigil_evaluate::simulated_model(entities as usize, difficulty as u8, seed)
+        .expect("simulate and train");
+    let (artifact, holdout) = (model.artifact, model.holdout);
     let base = vigil_evaluate::score(&artifact, &holdout).expect("score").macro_f1;
 
     let mut permuted = holdout.features().to_owned();

@@ -14,11 +14,13 @@
 
 mod learning_loop;
 mod realcheck;
+mod simulated;
 
 pub use learning_loop::{
     Council, CycleReport, HeldOut, LabelledStream, LoopParams, LoopReport, Pick, learning_loop,
 };
 pub use realcheck::{RealCheck, WEAK_CLASSES, WeakAgreement, real_check, weak_labels};
+pub use simulated::{SimulatedModel, feature_rows, simulated_model};
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -64,6 +66,12 @@ pub enum EvaluateError {
     /// Metrics could not be computed.
     #[error(transparent)]
     Core(#[from] vigil_core::CoreError),
+    /// The simulator refused its parameters.
+    #[error("simulating: {reason}")]
+    Simulate {
+        /// Why.
+        reason: String,
+    },
     /// The learning loop's settings or stream cannot run.
     #[error("learning loop: {reason}")]
     Loop {
