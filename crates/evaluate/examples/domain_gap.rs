@@ -3,7 +3,15 @@
 //! 0.5 = indistinguishable, 1.0 = trivially told apart; the target is <= 0.75).
 //!
 //! Simulated sources are seen as a Cowrie sensor would log them: only their SSH/Telnet
-//! session events (sensors `ssh-1`, `telnet-1`), and only sources with at least one.
+//! session events (sensors `ssh-1`, `telnet-1`), and only sources with at least one. Two
+//! simulated populations:
+//! - `bootstrap`: what the server's first model trains on (equal class shares, SSH on 22
+//!   or 2222 per source);
+//! - `honeypot`: what a Cowrie deployment sees: the class mix read from the real logs'
+//!   behaviour (of the 1,704 real sources 24% never try a login, 61% only fail, 10% log in
+//!   and run nothing, 6% run commands: Reconnaissance 24, Brute Force 70, Malware/Botnet
+//!   6, no Normal users on a honeypot) and the deployment's ports (2222/2223, the only
+//!   ones in the logs).
 //!
 //! ```sh
 //! cargo run --release -p vigil-evaluate --example domain_gap -- 3000 1 7
@@ -12,10 +20,10 @@
 
 #![allow(clippy::print_stdout, reason = "an example prints its measurement")]
 
-use ndarray::Array2;
 use vigil_core::{ClassSet, Dataset, stratified_split};
 use vigil_datasets::simulate::{SimParams, simulate};
-use vigil_features::{EventWindow, Featurizer, Format, feature_names, parse_file};
+use vigil_evaluate::feature_rows;
+use vigil_features::{Event, Featurizer, Format, feature_names, group_by_source, parse_file};
 use vigil_model::GbdtParams;
 use vigil_model::pipeline::{LossChoice, ModelSpec, PipelineParams};
 
@@ -25,42 +33,47 @@ const LOGS: [&str; 3] = [
     "cowrie/cowrie_scriptzteam_2017-11-15_partial.json.gz",
 ];
 
+/// Normal, DDoS/DoS, Reconnaissance, Brute Force, Web Attack, Malware/Botnet, APT.
+const HONEYPOT_MIX: [f64; 7] = [0.0, 0.0, 24.0, 70.0, 0.0, 6.0, 0.0];
+
 fn main() {
     let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let entities = args.first().copied().unwrap_or(3000) as usize;
     let difficulty = args.get(1).copied().unwrap_or(1) as u8;
     let seed = args.get(2).copied().unwrap_or(7);
-    let featurizer = Featurizer::default();
-    let (mut flat, mut labels) = (Vec::new(), Vec::new());
-    let mut push = |events: Vec<vigil_features::Event>, label: usize| {
-        let window = EventWindow::of(&featurizer.policy, events);
-        flat.extend_from_slice(featurizer.extract(&window).as_slice());
-        labels.push(label);
-    };
-    let sim = simulate(&SimParams::new(entities, difficulty, seed)).expect("simulate");
-    let mut simulated = 0;
-    for entity in sim {
-        let honeypot: Vec<_> = entity
-            .events
-            .into_iter()
-            .filter(|e| matches!(e.sensor.as_deref(), Some("ssh-1" | "telnet-1")))
-            .collect();
-        if !honeypot.is_empty() {
-            simulated += 1;
-            push(honeypot, 0);
-        }
-    }
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
-    let mut real = 0;
+    let mut real = Vec::new();
     for log in LOGS {
         let parsed = parse_file(Format::Cowrie, shared.join(log)).expect("a real log in ../shared");
-        for (_, events) in vigil_features::group_by_source(parsed.events) {
-            real += 1;
-            push(events, 1);
-        }
+        real.extend(group_by_source(parsed.events).into_values());
     }
+    let bootstrap = SimParams::new(entities, difficulty, seed);
+    let honeypot = bootstrap.clone().with_class_mix(HONEYPOT_MIX).with_shell_ports(2222, 2223);
+    for (name, params) in [("bootstrap", bootstrap), ("honeypot", honeypot)] {
+        let simulated: Vec<Vec<Event>> = simulate(&params)
+            .expect("simulate")
+            .into_iter()
+            .map(|entity| {
+                let sensors = |e: &Event| matches!(e.sensor.as_deref(), Some("ssh-1" | "telnet-1"));
+                entity.events.into_iter().filter(sensors).collect::<Vec<_>>()
+            })
+            .filter(|events| !events.is_empty())
+            .collect();
+        let (n_sim, n_real) = (simulated.len(), real.len());
+        let (auc, tested) = gap(simulated, real.clone(), seed);
+        println!(
+            "{name}: {n_sim} simulated honeypot sources (of {entities}, difficulty {difficulty}, \
+             seed {seed}) vs {n_real} real: AUC {auc:.3} on {tested} held-out sources"
+        );
+    }
+}
+
+/// Trains a GBDT to tell `simulated` (0) from `real` (1) on two thirds; the AUC on the rest.
+fn gap(simulated: Vec<Vec<Event>>, real: Vec<Vec<Event>>, seed: u64) -> (f64, usize) {
+    let mut labels = vec![0; simulated.len()];
+    labels.resize(simulated.len() + real.len(), 1);
+    let x = feature_rows(&Featurizer::default(), simulated.into_iter().chain(real));
     let names: Vec<String> = feature_names().iter().map(|&n| n.to_owned()).collect();
-    let x = Array2::from_shape_vec((labels.len(), names.len()), flat).expect("rows");
     let classes = ClassSet::new(["simulated", "real"]).expect("classes");
     let data = Dataset::new(x, labels.clone(), names, classes).expect("dataset");
     let (rest, test) = stratified_split(&labels, 2, 1.0 / 3.0, seed).expect("split");
@@ -80,12 +93,7 @@ fn main() {
     let probs = artifact.probabilities(test.features()).expect("scores");
     let scores: Vec<(f32, usize)> =
         probs.column(1).iter().copied().zip(test.labels().iter().copied()).collect();
-    println!(
-        "{simulated} simulated honeypot sources (of {entities}, difficulty {difficulty}, seed {seed}) \
-         vs {real} real: AUC {:.3} on {} held-out sources",
-        auc(&scores),
-        scores.len()
-    );
+    (auc(&scores), scores.len())
 }
 
 /// ROC AUC: the chance that a random real source scores above a random simulated one

@@ -9,6 +9,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use vigil_features::{AppProto, Event, EventKind, Timestamp, Transport};
 
+use super::SimParams;
 use super::vocab::{self, Vocab};
 
 pub(super) const SEC: i64 = 1_000_000;
@@ -43,6 +44,8 @@ pub(super) struct Ctx<'a> {
     /// The sensor and ports this entity's SSH/Telnet sessions reach (drawn at its first
     /// session): a source works one honeypot port, as the real logs show.
     shell_target: Option<(Ipv4Addr, u16, u16)>,
+    /// The deployment's SSH/Telnet ports, if set ([`SimParams::shell_ports`]).
+    shell_ports: Option<(u16, u16)>,
     pub(super) events: Vec<Event>,
 }
 
@@ -96,11 +99,20 @@ pub(super) struct Shell {
 impl<'a> Ctx<'a> {
     pub(super) fn new(
         rng: ChaCha8Rng,
-        level: u8,
+        params: &SimParams,
         v: &'a Vocab,
         used: &'a mut BTreeSet<IpAddr>,
     ) -> Self {
-        Self { rng, level, v, used, ip: None, shell_target: None, events: Vec::new() }
+        Self {
+            rng,
+            level: params.difficulty,
+            v,
+            used,
+            ip: None,
+            shell_ports: params.shell_ports,
+            shell_target: None,
+            events: Vec::new(),
+        }
     }
 
     /// The entity's address and its events (an entity with no address yet gets a public one).
@@ -304,9 +316,10 @@ impl<'a> Ctx<'a> {
         let (dst, ssh_port, telnet_port) = if let Some(target) = self.shell_target {
             target
         } else {
-            let high = self.chance(0.5);
-            let target =
-                (self.pick(&SSH_HOSTS), if high { 2222 } else { 22 }, if high { 2223 } else { 23 });
+            let (ssh, telnet) = self
+                .shell_ports
+                .unwrap_or_else(|| if self.chance(0.5) { (2222, 2223) } else { (22, 23) });
+            let target = (self.pick(&SSH_HOSTS), ssh, telnet);
             self.shell_target = Some(target);
             target
         };

@@ -179,12 +179,23 @@ pub struct SimParams {
     /// Counts are exact: `entities` shared by largest remainder, and every class with a
     /// positive weight gets at least one entity when there are enough entities.
     pub class_mix: [f64; SIM_CLASSES],
+    /// The SSH and Telnet ports the sensors log, a deployment's setting: `None` (default)
+    /// draws 22/23 or Cowrie's 2222/2223 per source, half and half, for every class, so that
+    /// a model trained on it ignores the port; `Some((ssh, telnet))` puts every session on
+    /// those (the real Cowrie logs in ../shared show 2222 only).
+    pub shell_ports: Option<(u16, u16)>,
 }
 
 impl Default for SimParams {
     /// 1000 entities, level 0, seed 0, equal class shares.
     fn default() -> Self {
-        Self { entities: 1000, difficulty: 0, seed: 0, class_mix: [1.0; SIM_CLASSES] }
+        Self {
+            entities: 1000,
+            difficulty: 0,
+            seed: 0,
+            class_mix: [1.0; SIM_CLASSES],
+            shell_ports: None,
+        }
     }
 }
 
@@ -197,6 +208,12 @@ impl SimParams {
     /// The same with these class weights.
     pub fn with_class_mix(mut self, class_mix: [f64; SIM_CLASSES]) -> Self {
         self.class_mix = class_mix;
+        self
+    }
+
+    /// The same with every SSH/Telnet session on these ports.
+    pub fn with_shell_ports(mut self, ssh: u16, telnet: u16) -> Self {
+        self.shell_ports = Some((ssh, telnet));
         self
     }
 
@@ -217,6 +234,11 @@ impl SimParams {
         }
         if self.class_mix.iter().sum::<f64>() <= 0.0 {
             return invalid("every class weight is 0".into());
+        }
+        if let Some((ssh, telnet)) = self.shell_ports
+            && (ssh == 0 || telnet == 0 || ssh == telnet)
+        {
+            return invalid(format!("shell ports {ssh}/{telnet}: two different ports, not 0"));
         }
         Ok(())
     }
@@ -292,7 +314,7 @@ pub fn simulate(params: &SimParams) -> Result<Vec<SimEntity>, SimulateError> {
     let mut out = Vec::with_capacity(labels.len());
     for label in labels {
         let entity_rng = ChaCha8Rng::seed_from_u64(rng.random());
-        let mut ctx = build::Ctx::new(entity_rng, params.difficulty, &vocab, &mut used);
+        let mut ctx = build::Ctx::new(entity_rng, params, &vocab, &mut used);
         let scenario = scenarios::generate(&mut ctx, label);
         let (ip, events) = ctx.finish();
         out.push(SimEntity { ip, label, scenario, events });

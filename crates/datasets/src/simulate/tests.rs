@@ -280,3 +280,30 @@ fn difficulty_moves_the_distributions_as_documented() {
     assert!(span(0) < 2.0, "{}", span(0));
     assert!((1..=3).all(|l| span(l) > 2.0 * span(0)), "{:?}", (0..4).map(span).collect::<Vec<_>>());
 }
+
+/// The destination ports of every SSH/Telnet session connect, by protocol.
+fn shell_ports(entities: &[SimEntity]) -> BTreeSet<(bool, u16)> {
+    entities
+        .iter()
+        .flat_map(|e| &e.events)
+        .filter(|e| e.kind == EventKind::SessionConnect)
+        .filter(|e| matches!(e.sensor.as_deref(), Some("ssh-1" | "telnet-1")))
+        .filter_map(|e| Some((e.sensor.as_deref() == Some("telnet-1"), e.dst_port?)))
+        .collect()
+}
+
+#[test]
+fn shell_ports_are_a_deployment_setting() {
+    // Default: each source draws 22/23 or Cowrie's 2222/2223.
+    let mixed = shell_ports(&run(600, 0, 5));
+    let expected: BTreeSet<(bool, u16)> =
+        [(false, 22), (false, 2222), (true, 23), (true, 2223)].into_iter().collect();
+    assert_eq!(mixed, expected);
+    // Set: every session on the deployment's ports, and nothing else changes its shape.
+    let params = SimParams::new(600, 0, 5).with_shell_ports(2222, 2223);
+    let fixed = simulate(&params).unwrap();
+    let expected: BTreeSet<(bool, u16)> = [(false, 2222), (true, 2223)].into_iter().collect();
+    assert_eq!(shell_ports(&fixed), expected);
+    let err = SimParams::new(10, 0, 5).with_shell_ports(2222, 2222).check().unwrap_err();
+    assert!(err.to_string().contains("shell ports 2222/2222"), "{err}");
+}
