@@ -37,6 +37,10 @@ pub struct RetrainConfig {
     pub holdout_salt: String,
     /// Share of the non-holdout rows used for validation (default 0.2).
     pub validation_fraction: f64,
+    /// Each council sample in the training split counts this many times (default 1; 1 to
+    /// 100). Validation and holdout rows count once. A few dozen analyst verdicts on real
+    /// traffic beside thousands of simulated base rows barely move a model; this lets them.
+    pub council_weight: usize,
     /// The promotion gate.
     pub gate: GatePolicy,
     /// Promote even if the gate fails (logged, and recorded in the audit log's reason).
@@ -58,6 +62,7 @@ impl Default for RetrainConfig {
             holdout_fraction: 0.2,
             holdout_salt: "vigil-holdout-1".to_owned(),
             validation_fraction: 0.2,
+            council_weight: 1,
             gate: GatePolicy::default(),
             force: false,
             reports_dir: None,
@@ -82,6 +87,9 @@ impl RetrainConfig {
             if !(v > 0.0 && v < 0.5) {
                 return Err(invalid(name, v, "must be in (0, 0.5)"));
             }
+        }
+        if !(1..=100).contains(&self.council_weight) {
+            return Err(invalid("council_weight", self.council_weight, "must be in 1..=100"));
         }
         self.gate.check()?;
         let checked = match self.model.spec(self.seed) {

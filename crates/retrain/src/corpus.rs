@@ -174,6 +174,7 @@ pub(crate) fn split(
     holdout_fraction: f64,
     validation_fraction: f64,
     seed: u64,
+    council_weight: usize,
 ) -> Result<Split> {
     let (mut rest, mut holdout) = (Vec::new(), Vec::new());
     for (row, entity) in corpus.entities.iter().enumerate() {
@@ -232,6 +233,14 @@ pub(crate) fn split(
             reason: "no validation rows (every class has a single non-holdout row)".into(),
         });
     }
+    // Council samples count `council_weight` times in training (never in validation or
+    // holdout, which score the model as it is).
+    let repeats: Vec<usize> = train_rows
+        .iter()
+        .filter(|&&r| matches!(corpus.origins[r], Origin::Sample { .. }))
+        .flat_map(|&r| std::iter::repeat_n(r, council_weight.saturating_sub(1)))
+        .collect();
+    train_rows.extend(repeats);
     let train = data.select(&train_rows);
     let validation = data.select(&validation_rows);
     let holdout_data = data.select(&holdout);
@@ -292,7 +301,7 @@ mod tests {
         let classes = ClassSet::new(["a", "b", "c"]).unwrap();
         let dataset = Dataset::new(x, labels, vec!["f0".into(), "f1".into()], classes).unwrap();
         let corpus = Corpus { dataset, entities, origins: vec![Origin::Base; n] };
-        let parts = split(&corpus, "salt", 0.2, 0.25, 3).unwrap();
+        let parts = split(&corpus, "salt", 0.2, 0.25, 3, 1).unwrap();
         let ids = |d: &Dataset| -> std::collections::BTreeSet<i64> {
             d.features().column(0).iter().map(|&v| v as i64).collect()
         };
@@ -302,5 +311,45 @@ mod tests {
         assert!(train.is_disjoint(&holdout) && validation.is_disjoint(&holdout));
         let share = validation.len() as f64 / (train.len() + validation.len()) as f64;
         assert!((share - 0.25).abs() < 0.05, "{share}");
+    }
+
+    #[test]
+    fn council_samples_count_council_weight_times_in_training_only() {
+        // 400 entities, one row each; every third is a council sample.
+        let n = 400;
+        let x = ndarray::Array2::from_shape_fn((n, 1), |(i, _)| i as f32);
+        let classes = ClassSet::new(["a", "b"]).unwrap();
+        let dataset =
+            Dataset::new(x, (0..n).map(|i| i % 2).collect(), vec!["row".into()], classes).unwrap();
+        let entities = (0..n).map(|i| format!("e{i}")).collect();
+        let origins =
+            (0..n)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        Origin::Sample { id: i as i64, new: true }
+                    } else {
+                        Origin::Base
+                    }
+                })
+                .collect();
+        let corpus = Corpus { dataset, entities, origins };
+        let once = split(&corpus, "salt", 0.2, 0.25, 3, 1).unwrap();
+        let thrice = split(&corpus, "salt", 0.2, 0.25, 3, 3).unwrap();
+        let count = |d: &Dataset| {
+            let mut c = std::collections::BTreeMap::new();
+            for &v in d.features().column(0) {
+                *c.entry(v as usize).or_insert(0) += 1;
+            }
+            c
+        };
+        let (a, b) = (count(&once.train), count(&thrice.train));
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        assert!(a.values().all(|&c| c == 1));
+        for (row, &times) in &b {
+            assert_eq!(times, if row % 3 == 0 { 3 } else { 1 }, "row {row}");
+        }
+        assert!(b.keys().any(|row| row % 3 == 0), "some council rows are in training");
+        assert_eq!(count(&once.validation), count(&thrice.validation));
+        assert_eq!(count(&once.holdout), count(&thrice.holdout));
     }
 }

@@ -397,6 +397,7 @@ fn pipeline(ctx: &RunContext<'_>, report: &mut RunReport) -> Result<()> {
             config.holdout_fraction,
             config.validation_fraction,
             config.seed,
+            config.council_weight,
         )
     })?;
     report.split = Some(parts.summary.clone());
