@@ -107,6 +107,9 @@ pub struct RealCheck {
     pub confusion: BTreeMap<&'static str, BTreeMap<String, usize>>,
     /// Verdict class -> sources, over every source.
     pub verdicts: BTreeMap<String, usize>,
+    /// Every weak-labelled source whose verdict differs: (source, weak class, verdict), in
+    /// address order, for an analyst to look at.
+    pub disagreements: Vec<(IpAddr, &'static str, String)>,
 }
 
 /// Compares each source's final verdict `class` with its weak label.
@@ -119,10 +122,14 @@ pub fn real_check(
     for class in verdicts.values() {
         *all.entry(class.clone()).or_default() += 1;
     }
+    let mut disagreements = Vec::new();
     for (ip, &label) in labels {
         if let Some(class) = verdicts.get(ip) {
             *confusion.entry(WEAK_CLASSES[label]).or_default().entry(class.clone()).or_default() +=
                 1;
+            if class != WEAK_CLASSES[label] {
+                disagreements.push((*ip, WEAK_CLASSES[label], class.clone()));
+            }
         }
     }
     let agreement = WEAK_CLASSES
@@ -152,6 +159,7 @@ pub fn real_check(
         agreement,
         confusion,
         verdicts: all,
+        disagreements,
     }
 }
 
@@ -241,5 +249,7 @@ mod tests {
             check.agreement.iter().map(|a| (a.sources, a.agreeing, a.called_normal)).collect();
         assert_eq!(agreement, [(1, 1, 0), (1, 0, 1), (1, 1, 0)]);
         assert!(check.markdown().contains("| Brute Force | 1 | 0 | 0.000 | 1 |"));
+        let ip: IpAddr = "192.0.2.2".parse().unwrap();
+        assert_eq!(check.disagreements, [(ip, "Brute Force", "Normal".to_owned())]);
     }
 }
