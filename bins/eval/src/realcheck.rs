@@ -32,6 +32,9 @@ pub(crate) struct Args {
     /// Write the check as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write the check as a self-contained HTML page.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Gate: exit 1 if any weak class's agreement is below this.
     #[arg(long)]
     min_agreement: Option<f64>,
@@ -79,6 +82,11 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
     write!(out, "{}", check.markdown())?;
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&check)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        let title = format!("{}, champion {version} ({kind})", args.input.display());
+        std::fs::write(path, check.html(&title))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let low = args

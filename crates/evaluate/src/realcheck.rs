@@ -200,6 +200,97 @@ impl RealCheck {
     }
 }
 
+/// `text` with `&`, `<`, `>`, `"` and `'` escaped for HTML text and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl RealCheck {
+    /// The check as one self-contained HTML page (no scripts, no outside resources):
+    /// agreement per weak class with bars, the Normal share, the confusion table and the
+    /// disagreeing sources. `title` names the log and the champion.
+    pub fn html(&self, title: &str) -> String {
+        use std::fmt::Write as _;
+        let title = escape(title);
+        let mut out = format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>vigil realcheck: {title}</title><style>\
+             body{{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}}\
+             table{{border-collapse:collapse;margin:1em 0}}\
+             td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}\
+             th:first-child,td:first-child{{text-align:left}}\
+             .bar{{display:inline-block;height:.8em;background:#3a7}}\
+             .low{{background:#c44}}td.bar-cell{{text-align:left;width:210px}}</style></head><body>\n\
+             <h1>Real-log check</h1>\n<p>{title}</p>\n\
+             <p>{} sources; called Normal: {} ({:.1}%). On a honeypot every source is \
+             hostile, so that share is a miss rate.</p>\n",
+            self.sources,
+            self.called_normal,
+            100.0 * self.normal_share
+        );
+        out.push_str(
+            "<h2>Agreement with the weak labels</h2>\n<table><tr><th>weak label</th>\
+             <th>sources</th><th>agreeing</th><th>agreement</th><th></th>\
+             <th>called Normal</th></tr>\n",
+        );
+        for a in &self.agreement {
+            let low = if a.agreement < 0.9 { " low" } else { "" };
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td>\
+                 <td class=\"bar-cell\"><span class=\"bar{low}\" style=\"width:{:.0}px\"></span></td>\
+                 <td>{}</td></tr>",
+                escape(a.class),
+                a.sources,
+                a.agreeing,
+                a.agreement,
+                200.0 * a.agreement,
+                a.called_normal
+            );
+        }
+        out.push_str("</table>\n<h2>Weak label against verdict</h2>\n<table><tr><th></th>");
+        let classes: Vec<&String> = self.verdicts.keys().collect();
+        for class in &classes {
+            let _ = write!(out, "<th>{}</th>", escape(class));
+        }
+        out.push_str("</tr>\n");
+        for (weak, row) in &self.confusion {
+            let _ = write!(out, "<tr><td>{}</td>", escape(weak));
+            for class in &classes {
+                let _ = write!(out, "<td>{}</td>", row.get(*class).copied().unwrap_or(0));
+            }
+            out.push_str("</tr>\n");
+        }
+        let _ = write!(
+            out,
+            "</table>\n<h2>Disagreeing sources ({})</h2>\n<table><tr><th>source</th>\
+             <th>weak label</th><th>verdict</th></tr>\n",
+            self.disagreements.len()
+        );
+        for (ip, weak, verdict) in &self.disagreements {
+            let _ = writeln!(
+                out,
+                "<tr><td>{ip}</td><td>{}</td><td>{}</td></tr>",
+                escape(weak),
+                escape(verdict)
+            );
+        }
+        out.push_str("</table>\n</body></html>\n");
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +342,10 @@ mod tests {
         assert!(check.markdown().contains("| Brute Force | 1 | 0 | 0.000 | 1 |"));
         let ip: IpAddr = "192.0.2.2".parse().unwrap();
         assert_eq!(check.disagreements, [(ip, "Brute Force", "Normal".to_owned())]);
+        let html = check.html("log <x> & \"champion\"");
+        assert!(html.contains("<p>log &lt;x&gt; &amp; &quot;champion&quot;</p>"), "{html}");
+        assert!(html.contains("<tr><td>192.0.2.2</td><td>Brute Force</td><td>Normal</td></tr>"));
+        assert!(html.contains("<td>Brute Force</td><td>1</td><td>0</td><td>0.000</td>"));
+        assert!(html.ends_with("</body></html>\n") && !html.contains("<script"));
     }
 }
