@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use vigil_features::{Featurizer, FeedKind, Intel, WindowPolicy};
 use vigil_retrain::{RetrainConfig, TriggerPolicy};
 
+use crate::routing::RoutingConfig;
 use crate::{EngineError, Result};
 
 /// Configured tokens must have at least this many characters.
@@ -38,6 +39,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Recent predictions kept for feedback by id.
     pub predictions: PredictionConfig,
+    /// Where each verdict goes (autonomous, council, human).
+    pub routing: RoutingConfig,
     /// Threat-intel feed files, loaded by serving and training alike.
     pub intel: IntelConfig,
     /// The learning loop: base data, triggers, the retrain recipe, the first champion.
@@ -55,6 +58,7 @@ impl Default for Config {
             windows: WindowConfig::default(),
             cache: CacheConfig::default(),
             predictions: PredictionConfig::default(),
+            routing: RoutingConfig::default(),
             intel: IntelConfig::default(),
             learning: LearningConfig::default(),
         }
@@ -466,6 +470,7 @@ impl Config {
                 "windows.max_total_bytes must be at least windows.max_bytes_per_entity".into(),
             );
         }
+        self.routing.check()?;
         if let Err(e) = self.learning.triggers.check() {
             return fail(format!("learning.triggers: {e}"));
         }

@@ -17,6 +17,7 @@ use vigil_store::{
     AnyCache, NewSample, SampleStore, SampleStoreConfig, StoreError, Verdict as Council,
 };
 
+use crate::Route;
 use crate::config::Config;
 use crate::extract::{Provenance, WindowInput, extract_windows};
 use crate::ledger::{Prediction, PredictionId, Predictions};
@@ -462,18 +463,24 @@ impl Engine {
             .zip(scored)
             .map(|(subject, scored)| {
                 let class = model.class_name(scored.decision.class);
-                metrics::counter!("vigil_verdicts_total", "class" => class.to_owned()).increment(1);
+                let route = self.inner.config.routing.route(class, scored.confidence());
+                metrics::counter!(
+                    "vigil_verdicts_total",
+                    "class" => class.to_owned(),
+                    "route" => route.as_str()
+                )
+                .increment(1);
                 let id = self.inner.ledger.insert(
                     Prediction::new(
                         subject.entity.clone(),
                         &subject.features,
                         model.version_arc(),
-                        class.to_owned(),
-                        scored.confidence(),
+                        (class.to_owned(), scored.confidence()),
+                        route,
                     ),
                     subject.established,
                 );
-                Verdict::new(id, subject, scored, Arc::clone(model))
+                Verdict::new(id, subject, scored, route, Arc::clone(model))
             })
             .collect())
     }
@@ -511,6 +518,7 @@ impl Engine {
                     ml_confidence: f64::from(prediction.confidence).clamp(0.0, 1.0),
                     verdict,
                     correct_label: correct_label.clone(),
+                    route: Some(prediction.route),
                 };
                 (sample, Some(id.to_string()))
             }
@@ -535,16 +543,21 @@ impl Engine {
                     schema_version: SCHEMA_VERSION.to_owned(),
                     features: features.as_slice().to_vec(),
                     model_version,
-                    ml_prediction,
-                    ml_confidence,
                     verdict,
                     correct_label: correct_label.clone(),
+                    // The route the verdict took, as this configuration routes it.
+                    route: Some(
+                        self.inner.config.routing.route(&ml_prediction, ml_confidence as f32),
+                    ),
+                    ml_prediction,
+                    ml_confidence,
                 };
                 (sample, None)
             }
         };
         let (ml_prediction, model_version) =
             (sample.ml_prediction.clone(), sample.model_version.clone());
+        let route = sample.route.map_or("unrouted", Route::as_str);
         let was_override = verdict == Council::Override;
         // One sample per prediction, decided by the store's unique index: a retry (after a
         // timeout, a dropped connection, on another server) gets the stored sample back.
@@ -554,9 +567,14 @@ impl Engine {
         }
         .map_err(store_error)?;
         if new {
-            metrics::counter!("vigil_feedback_total", "verdict" => verdict.as_str()).increment(1);
+            let labels = [
+                ("verdict", verdict.as_str().to_owned()),
+                ("route", route.to_owned()),
+                ("class", ml_prediction.clone()),
+            ];
+            metrics::counter!("vigil_feedback_total", &labels).increment(1);
             if was_override {
-                metrics::counter!("vigil_feedback_overrides_total").increment(1);
+                metrics::counter!("vigil_feedback_overrides_total", &labels[1..]).increment(1);
             }
         }
         let canonical =

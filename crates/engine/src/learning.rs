@@ -39,6 +39,17 @@ pub(crate) fn status(
     let schedule_at = since.and_then(|s| {
         s.checked_add(SignedDuration::from_hours(24 * i64::from(policy.schedule_days))).ok()
     });
+    let breakdown = samples.override_breakdown(policy.override_window)?;
+    let rates = |rates: &std::collections::BTreeMap<String, vigil_store::OverrideRate>| -> Value {
+        rates
+            .iter()
+            .map(|(key, r)| {
+                let v = json!({"rate": r.rate(), "overrides": r.overrides, "verdicts": r.verdicts});
+                (key.clone(), v)
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
     let rate = if decision.verdicts == 0 {
         0.0
     } else {
@@ -53,6 +64,8 @@ pub(crate) fn status(
             "verdicts": decision.verdicts,
             "window": policy.override_window,
             "threshold": policy.override_rate,
+            "by_route": rates(&breakdown.by_route),
+            "by_class": rates(&breakdown.by_class),
         },
         "last_successful_retrain": last.map(|t| t.to_string()),
         "next_retrain": {

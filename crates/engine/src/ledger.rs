@@ -10,6 +10,8 @@ use lru::LruCache;
 use rand::RngExt;
 use vigil_features::FeatureVector;
 
+use crate::Route;
+
 const SHARDS: usize = 8;
 
 type Shard = Mutex<LruCache<PredictionId, Arc<Prediction>>>;
@@ -53,6 +55,8 @@ pub(crate) struct Prediction {
     pub(crate) class: String,
     /// The calibrated probability of that class.
     pub(crate) confidence: f32,
+    /// Where the verdict was routed.
+    pub(crate) route: Route,
 }
 
 impl Prediction {
@@ -60,10 +64,10 @@ impl Prediction {
         entity: String,
         features: &FeatureVector,
         model_version: Arc<str>,
-        class: String,
-        confidence: f32,
+        (class, confidence): (String, f32),
+        route: Route,
     ) -> Self {
-        Self { entity, features: *features, model_version, class, confidence }
+        Self { entity, features: *features, model_version, class, confidence, route }
     }
 }
 
@@ -151,7 +155,13 @@ mod tests {
 
     fn prediction() -> Prediction {
         let fv = FeatureVector::from_slice(&[0.0; 100]).unwrap();
-        Prediction::new("192.0.2.1".into(), &fv, "m1".into(), "Normal".into(), 0.9)
+        Prediction::new(
+            "192.0.2.1".into(),
+            &fv,
+            "m1".into(),
+            ("Normal".into(), 0.9),
+            Route::Autonomous,
+        )
     }
 
     #[test]

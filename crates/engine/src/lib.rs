@@ -51,6 +51,7 @@ mod extract;
 mod learning;
 mod ledger;
 mod model;
+mod routing;
 mod verdict;
 mod windows;
 
@@ -65,5 +66,6 @@ pub use error::{EngineError, Result};
 pub use extract::{Provenance, Source};
 pub use ledger::PredictionId;
 pub use model::{ClassMap, LoadError, LoadedModel, Scored};
+pub use routing::{Route, RoutingConfig};
 pub use verdict::{FeedbackReceipt, Verdict, WindowInfo};
 pub use windows::WindowStats;

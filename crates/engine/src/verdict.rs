@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use vigil_features::{FeatureVector, SCHEMA_VERSION};
 
+use crate::Route;
 use crate::extract::Provenance;
 use crate::ledger::PredictionId;
 use crate::model::{ClassMap, DecisionBody, LoadedModel, Scored};
@@ -37,6 +38,8 @@ pub struct Verdict {
     pub window: Option<WindowInfo>,
     /// Probabilities and the decision.
     pub scored: Scored,
+    /// Where the verdict goes (`[routing]`): autonomous, council or human.
+    pub route: Route,
     model: Arc<LoadedModel>,
 }
 
@@ -45,6 +48,7 @@ impl Verdict {
         prediction_id: PredictionId,
         subject: Subject,
         scored: Scored,
+        route: Route,
         model: Arc<LoadedModel>,
     ) -> Self {
         Self {
@@ -54,6 +58,7 @@ impl Verdict {
             provenance: subject.provenance,
             window: subject.window,
             scored,
+            route,
             model,
         }
     }
@@ -91,6 +96,7 @@ struct Body<'a> {
     entity: &'a str,
     class: &'a str,
     confidence: f32,
+    route: Route,
     probabilities: ClassMap<'a, f32>,
     decision: DecisionBody<'a>,
     model_version: &'a str,
@@ -108,6 +114,7 @@ impl Serialize for Verdict {
             entity: &self.entity,
             class: self.class(),
             confidence: self.confidence(),
+            route: self.route,
             probabilities: ClassMap { classes, values: &self.scored.probabilities },
             decision: DecisionBody::new(&self.model, &self.scored),
             model_version: self.model.version(),

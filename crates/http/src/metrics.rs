@@ -45,14 +45,20 @@ fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_histogram!("vigil_http_request_duration_seconds", "HTTP request latency by route");
     describe_counter!("vigil_http_requests_total", "HTTP requests by route and status");
-    describe_counter!("vigil_verdicts_total", "Verdicts by decided class");
+    describe_counter!("vigil_verdicts_total", "Verdicts by decided class and route");
     describe_counter!("vigil_events_total", "Events received, by outcome");
     describe_counter!(
         "vigil_feature_lookups_total",
         "Feature vectors by source (cache hit, stale, miss)"
     );
-    describe_counter!("vigil_feedback_total", "Feedback stored, by verdict");
-    describe_counter!("vigil_feedback_overrides_total", "OVERRIDE feedback stored");
+    describe_counter!(
+        "vigil_feedback_total",
+        "Feedback stored, by verdict, route and predicted class"
+    );
+    describe_counter!(
+        "vigil_feedback_overrides_total",
+        "OVERRIDE feedback stored, by route and predicted class"
+    );
     describe_counter!("vigil_model_reloads_total", "Champion reload attempts by result");
     describe_gauge!("vigil_model_info", "1 for the model version being served");
     describe_gauge!("vigil_cache_stats", "Feature cache counters since start, by kind");

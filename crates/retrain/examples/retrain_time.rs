@@ -93,6 +93,7 @@ fn synthetic(n_samples: usize) -> Result<(BaseData, Vec<NewSample>), Box<dyn std
             ml_confidence: 0.9,
             verdict: Verdict::Confirm,
             correct_label: None,
+            route: None,
         })
         .collect();
     samples.extend(mistyping_admins(n_overrides, 3, "admin").into_iter().map(
@@ -105,6 +106,7 @@ fn synthetic(n_samples: usize) -> Result<(BaseData, Vec<NewSample>), Box<dyn std
             ml_confidence: 0.8,
             verdict: Verdict::Override,
             correct_label: Some("Normal".into()),
+            route: None,
         },
     ));
     Ok((base, samples))
@@ -156,6 +158,7 @@ fn simulated(n_samples: usize) -> Result<(BaseData, Vec<NewSample>), Box<dyn std
                 ml_confidence: 0.8,
                 verdict,
                 correct_label: correct,
+                route: None,
             }
         })
         .collect();

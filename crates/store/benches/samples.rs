@@ -19,6 +19,7 @@ fn sample(i: usize) -> NewSample {
         ml_confidence: 0.7,
         verdict: if i.is_multiple_of(7) { Verdict::Override } else { Verdict::Confirm },
         correct_label: (i.is_multiple_of(7)).then(|| "Normal".to_owned()),
+        route: None,
     }
 }
 

@@ -64,6 +64,7 @@
 //!     ml_confidence: 0.62,
 //!     verdict: Verdict::Override,
 //!     correct_label: Some("Normal".into()),
+//!     route: None,
 //! })?;
 //! let names = vec!["a".to_owned(), "b".to_owned()];
 //! let set = store.load_unused(&ClassSet::threat(), "v1", &names)?;
@@ -105,6 +106,7 @@ pub use cache::{
 pub use error::{Result, StoreError};
 pub use extract::{Entity, Extracted, extract_many};
 pub use samples::{
-    CommitCounts, JobOutcome, JobStatus, NewSample, OverrideRate, RetrainJob, RetrainRequest,
-    Sample, SampleStore, SampleStoreConfig, TrainableSet, TrainingSet, Verdict,
+    CommitCounts, JobOutcome, JobStatus, NewSample, OverrideBreakdown, OverrideRate, RetrainJob,
+    RetrainRequest, Route, Sample, SampleStore, SampleStoreConfig, TrainableSet, TrainingSet,
+    Verdict,
 };

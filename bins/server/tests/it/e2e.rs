@@ -178,6 +178,9 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
         ),
         (verdict["entity"].as_str().unwrap(), predicted, "OVERRIDE", Some(correct), true, 100)
     );
+    // The route the verdict was given is stored with it.
+    let route = verdict["route"].as_str().unwrap();
+    assert_eq!(sample.route.map(vigil_store::Route::as_str), Some(route));
     let (_, body) = http(port, "GET", "/v1/learning/status", Some(token), "");
     assert_eq!(json_of(&body)["pending_samples"], 1, "{body}");
 
@@ -200,7 +203,10 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
         std::thread::sleep(Duration::from_millis(100));
     }
     let (_, body) = http(port, "GET", "/metrics", None, "");
-    assert!(body.contains("vigil_feedback_total{verdict=\"OVERRIDE\"} 1"), "{body}");
+    let counted = format!(
+        "vigil_feedback_total{{verdict=\"OVERRIDE\",route=\"{route}\",class=\"{predicted}\"}} 1"
+    );
+    assert!(body.contains(&counted), "{counted} missing from {body}");
     assert!(body.contains("vigil_model_info{version=\"v2\"} 1"), "{body}");
 
     // SIGTERM: a graceful exit with status 0.

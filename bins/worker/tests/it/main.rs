@@ -169,6 +169,7 @@ pub(crate) fn insert_overrides(store: &SampleStore, n: usize, seed: u64) {
             ml_confidence: 0.8,
             verdict: Verdict::Override,
             correct_label: Some("Normal".into()),
+            route: None,
         })
         .collect();
     store.insert_many(samples).unwrap();
@@ -190,6 +191,7 @@ pub(crate) fn insert_confirms(store: &SampleStore, n: usize, seed: u64) {
             ml_confidence: 0.9,
             verdict: Verdict::Confirm,
             correct_label: None,
+            route: None,
         })
         .collect();
     store.insert_many(samples).unwrap();

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use vigil_engine::{Config, Engine, EngineError, Feedback, FeedbackTarget, Source};
+use vigil_engine::{Config, Engine, EngineError, Feedback, FeedbackTarget, Route, Source};
 use vigil_features::{Event, EventKind, FeedKind, Intel, Timestamp};
 use vigil_store::JobStatus;
 
@@ -201,4 +201,72 @@ async fn the_first_champion_is_bootstrapped_in_process_with_the_learning_setting
     again.prepare().await.unwrap();
     assert_eq!(again.model().unwrap().version(), "v1");
     assert_eq!(again.samples().recent_jobs(5).unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn verdicts_are_routed_and_the_route_travels_to_samples_and_status() {
+    let events: Vec<Event> = (0..6)
+        .flat_map(|i| (0..=i).map(move |j| login(&format!("192.0.2.{}", i + 1), j * 7, "root")))
+        .collect();
+    // Default bands: each verdict's route is its confidence's band.
+    let (engine, _dir) = engine_with(|_| {}, Intel::new());
+    let verdicts = engine.ingest(events.clone()).await.unwrap().verdicts;
+    for v in &verdicts {
+        let band = match v.confidence() {
+            c if c >= 0.90 => Route::Autonomous,
+            c if c >= 0.50 => Route::Council,
+            _ => Route::Human,
+        };
+        assert_eq!(v.route, band, "{} at {}", v.class(), v.confidence());
+        assert_eq!(serde_json::to_value(v).unwrap()["route"], band.as_str());
+    }
+    // Everything autonomous, except the first verdict's class, which goes to the council.
+    let class = verdicts[0].class().to_owned();
+    let (engine, _dir) = engine_with(
+        |c| {
+            c.routing.autonomous_at = 0.0;
+            c.routing.council_at = 0.0;
+            c.routing.by_class.insert(class.clone(), Route::Council);
+        },
+        Intel::new(),
+    );
+    let verdicts = engine.ingest(events).await.unwrap().verdicts;
+    for v in &verdicts {
+        let expected = if v.class() == class { Route::Council } else { Route::Autonomous };
+        assert_eq!(v.route, expected, "{}", v.class());
+    }
+    // The route is stored with the feedback and counted in the status.
+    let first = &verdicts[0];
+    let receipt = engine
+        .feedback(Feedback {
+            verdict: "CONFIRM".into(),
+            correct_label: None,
+            target: FeedbackTarget::Prediction(first.prediction_id.to_string()),
+        })
+        .await
+        .unwrap();
+    let stored = engine.samples().sample(receipt.sample_id).unwrap().unwrap();
+    assert_eq!(stored.route, Some(Route::Council));
+    let status = engine.status().await.unwrap();
+    let rates = &status["override_rate"];
+    assert_eq!(rates["by_route"]["council"]["verdicts"], 1);
+    assert_eq!(rates["by_route"]["council"]["overrides"], 0);
+    assert_eq!(rates["by_class"][class.as_str()]["verdicts"], 1);
+    // A bare vector's feedback gets the route its prediction would have taken.
+    let receipt = engine
+        .feedback(Feedback {
+            verdict: "OVERRIDE".into(),
+            correct_label: Some(if class == "Normal" { "APT" } else { "Normal" }.into()),
+            target: FeedbackTarget::Features {
+                features: first.features.as_slice().to_vec(),
+                entity: Some("analyst-1".into()),
+                prediction: Some((class.clone(), 0.3, "t1".into())),
+            },
+        })
+        .await
+        .unwrap();
+    let stored = engine.samples().sample(receipt.sample_id).unwrap().unwrap();
+    assert_eq!(stored.route, Some(Route::Council));
+    let status = engine.status().await.unwrap();
+    assert_eq!(status["override_rate"]["by_route"]["council"]["overrides"], 1);
 }

@@ -664,7 +664,7 @@ async fn metrics_are_prometheus_text() {
         "vigil_http_requests_total{route=\"/v1/events\",method=\"POST\",status=\"200\"}",
         "vigil_verdicts_total{class=",
         "vigil_feature_lookups_total{result=\"miss\"}",
-        "vigil_feedback_total{verdict=\"CONFIRM\"}",
+        "vigil_feedback_total{verdict=\"CONFIRM\",route=\"autonomous\",class=\"APT\"}",
         "vigil_model_info{version=\"t1\"} 1",
         "vigil_cache_stats{kind=\"hits\"}",
         "vigil_window_entities",
@@ -672,6 +672,8 @@ async fn metrics_are_prometheus_text() {
     ] {
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }
+    let verdicts = text.lines().find(|l| l.starts_with("vigil_verdicts_total{")).unwrap();
+    assert!(verdicts.contains(",route=\""), "verdicts are counted by route: {verdicts}");
 }
 
 #[test]

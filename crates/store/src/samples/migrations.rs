@@ -66,7 +66,13 @@ ALTER TABLE samples ADD COLUMN prediction_id TEXT CHECK (prediction_id IS NULL O
 CREATE UNIQUE INDEX samples_prediction ON samples (prediction_id) WHERE prediction_id IS NOT NULL;
 ";
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2)];
+/// Where the verdict was routed when the model made it (issue 13): the override rate per
+/// route is how a deployment tunes its confidence bands. Older samples have none.
+const V3: &str = r"
+ALTER TABLE samples ADD COLUMN route TEXT CHECK (route IS NULL OR route IN ('autonomous', 'council', 'human'));
+";
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3)];
 
 /// Every migration, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {

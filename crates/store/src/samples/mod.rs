@@ -3,6 +3,7 @@
 mod migrations;
 mod writer;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use ndarray::Array2;
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
 use vigil_core::{ClassSet, CoreError, Dataset};
 
 use crate::cache::{now_us, timestamp};
@@ -264,6 +266,34 @@ impl SampleStore {
             })
             .map_err(StoreError::sqlite("computing the override rate"))?;
         Ok(OverrideRate { overrides: overrides.max(0) as u64, verdicts: verdicts.max(0) as u64 })
+    }
+
+    /// The override rate among the last `last_n` CONFIRM or OVERRIDE verdicts, per route
+    /// (samples stored before routes were recorded count as `unrouted`) and per predicted
+    /// class.
+    pub fn override_breakdown(&self, last_n: usize) -> Result<OverrideBreakdown> {
+        let limit = i64::try_from(last_n).unwrap_or(i64::MAX);
+        let rows: Vec<(Option<String>, String, bool)> = self
+            .read(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT route, ml_prediction, was_override FROM samples \
+                     WHERE council_verdict <> 'UNCERTAIN' ORDER BY id DESC LIMIT ?1",
+                )?;
+                let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect()
+            })
+            .map_err(StoreError::sqlite("computing the override rates"))?;
+        let mut out = OverrideBreakdown::default();
+        for (route, class, was_override) in rows {
+            let route = route.unwrap_or_else(|| "unrouted".to_owned());
+            for rate in
+                [out.by_route.entry(route).or_default(), out.by_class.entry(class).or_default()]
+            {
+                rate.verdicts += 1;
+                rate.overrides += u64::from(was_override);
+            }
+        }
+        Ok(out)
     }
 
     /// When the last successful retrain job finished, if any did.
@@ -605,6 +635,54 @@ impl FromStr for Verdict {
     }
 }
 
+/// Where a verdict goes, by its confidence: acted on alone, to the council, or to a human.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    /// Confident enough to act on without review.
+    Autonomous,
+    /// Reviewed by the council (the LLM or analyst panel).
+    Council,
+    /// Sent to a human analyst.
+    Human,
+}
+
+impl Route {
+    /// Every route, in order.
+    pub const ALL: [Self; 3] = [Self::Autonomous, Self::Council, Self::Human];
+
+    /// `autonomous`, `council` or `human`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Autonomous => "autonomous",
+            Self::Council => "council",
+            Self::Human => "human",
+        }
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Route {
+    type Err = StoreError;
+
+    /// Case-insensitive, surrounding whitespace ignored.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "autonomous" => Ok(Self::Autonomous),
+            "council" => Ok(Self::Council),
+            "human" => Ok(Self::Human),
+            _ => Err(StoreError::InvalidSample {
+                reason: format!("unknown route {s:?} (autonomous, council or human)"),
+            }),
+        }
+    }
+}
+
 /// A sample to store: the features the model saw, what it predicted, and the verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSample {
@@ -626,6 +704,8 @@ pub struct NewSample {
     /// The correct label: required and different from the prediction for OVERRIDE; absent
     /// or equal to the prediction for CONFIRM; optional (a tentative label) for UNCERTAIN.
     pub correct_label: Option<String>,
+    /// Where the verdict was routed when it was made, if known.
+    pub route: Option<Route>,
 }
 
 /// A [`NewSample`] that passed every rule, ready to insert.
@@ -638,6 +718,7 @@ struct ValidSample {
     confidence: f64,
     verdict: Verdict,
     correct_label: Option<String>,
+    route: Option<Route>,
 }
 
 impl NewSample {
@@ -694,6 +775,7 @@ impl NewSample {
             confidence: self.ml_confidence,
             verdict: self.verdict,
             correct_label,
+            route: self.route,
         })
     }
 }
@@ -701,8 +783,8 @@ impl NewSample {
 fn insert_row(conn: &Connection, s: &ValidSample, prediction_id: Option<&str>) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO samples (created_at, entity, schema_version, features, model_version, \
-         ml_prediction, ml_confidence, council_verdict, correct_label, was_override, prediction_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         ml_prediction, ml_confidence, council_verdict, correct_label, was_override, prediction_id, \
+         route) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -717,6 +799,7 @@ fn insert_row(conn: &Connection, s: &ValidSample, prediction_id: Option<&str>) -
             s.correct_label,
             s.verdict == Verdict::Override,
             prediction_id,
+            s.route.map(Route::as_str),
         ])
     })
     .map_err(StoreError::sqlite("inserting a sample"))?;
@@ -752,11 +835,13 @@ pub struct Sample {
     pub used_for_training: bool,
     /// The training run that used it.
     pub training_run_id: Option<String>,
+    /// Where the verdict was routed, if recorded.
+    pub route: Option<Route>,
 }
 
 const SAMPLE_COLUMNS: &str = "id, created_at, entity, schema_version, features, model_version, \
     ml_prediction, ml_confidence, council_verdict, correct_label, was_override, \
-    used_for_training, training_run_id";
+    used_for_training, training_run_id, route";
 
 fn sample_row(r: &Row<'_>) -> Result<Sample> {
     let id: i64 = r.get(0).map_err(StoreError::sqlite("reading a sample"))?;
@@ -775,6 +860,7 @@ fn sample_row(r: &Row<'_>) -> Result<Sample> {
             r.get::<_, bool>(10)?,
             r.get::<_, bool>(11)?,
             r.get::<_, Option<String>>(12)?,
+            r.get::<_, Option<String>>(13)?,
         ))
     };
     let (
@@ -790,12 +876,12 @@ fn sample_row(r: &Row<'_>) -> Result<Sample> {
         was_override,
         used_for_training,
         training_run_id,
+        route,
     ) = read().map_err(get)?;
-    let verdict = verdict.parse().map_err(|e: StoreError| StoreError::CorruptRow {
-        table: "samples",
-        id,
-        reason: e.to_string(),
-    })?;
+    let corrupt =
+        |e: StoreError| StoreError::CorruptRow { table: "samples", id, reason: e.to_string() };
+    let verdict = verdict.parse().map_err(corrupt)?;
+    let route = route.as_deref().map(str::parse).transpose().map_err(corrupt)?;
     Ok(Sample {
         id,
         created_at: timestamp(created_at),
@@ -810,6 +896,7 @@ fn sample_row(r: &Row<'_>) -> Result<Sample> {
         was_override,
         used_for_training,
         training_run_id,
+        route,
     })
 }
 
@@ -833,8 +920,17 @@ pub struct CommitCounts {
     pub writes: u64,
 }
 
+/// Override rates per route and per predicted class ([`SampleStore::override_breakdown`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OverrideBreakdown {
+    /// Route (or `unrouted`) -> its verdicts and overrides.
+    pub by_route: BTreeMap<String, OverrideRate>,
+    /// The model's predicted class -> its verdicts and overrides.
+    pub by_class: BTreeMap<String, OverrideRate>,
+}
+
 /// Overrides among recent verdicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OverrideRate {
     /// OVERRIDE verdicts counted.
     pub overrides: u64,
@@ -1005,6 +1101,7 @@ mod tests {
             ml_confidence: 0.9,
             verdict,
             correct_label: label.map(str::to_owned),
+            route: None,
         }
     }
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use vigil_core::ClassSet;
 use vigil_store::{
-    JobOutcome, JobStatus, NewSample, SampleStore, SampleStoreConfig, StoreError, Verdict,
+    JobOutcome, JobStatus, NewSample, OverrideRate, Route, SampleStore, SampleStoreConfig,
+    StoreError, Verdict,
 };
 
 pub(crate) fn sample(verdict: Verdict, prediction: &str, label: Option<&str>) -> NewSample {
@@ -18,6 +19,7 @@ pub(crate) fn sample(verdict: Verdict, prediction: &str, label: Option<&str>) ->
         ml_confidence: 0.8,
         verdict,
         correct_label: label.map(str::to_owned),
+        route: None,
     }
 }
 
@@ -160,6 +162,48 @@ fn override_rate_over_the_last_n_verdicts() {
     assert!((recent.rate() - 0.2).abs() < 1e-12);
     let all = store.override_rate(1000).unwrap();
     assert_eq!((all.overrides, all.verdicts), (14, 30));
+}
+
+#[test]
+fn routes_are_stored_and_override_rates_break_down_by_route_and_class() {
+    let (_dir, store) = open();
+    let routed = |route, verdict, prediction: &str, label: Option<&str>| NewSample {
+        route,
+        ..sample(verdict, prediction, label)
+    };
+    // Before routes were recorded: one unrouted override.
+    store.insert(routed(None, Verdict::Override, "APT", Some("Normal"))).unwrap();
+    let id = store.insert(routed(Some(Route::Human), Verdict::Confirm, "APT", None)).unwrap();
+    store.insert(routed(Some(Route::Human), Verdict::Override, "APT", Some("Normal"))).unwrap();
+    store.insert(routed(Some(Route::Council), Verdict::Confirm, "Brute Force", None)).unwrap();
+    store.insert(routed(Some(Route::Council), Verdict::Uncertain, "Brute Force", None)).unwrap();
+    store.insert(routed(Some(Route::Autonomous), Verdict::Confirm, "Normal", None)).unwrap();
+    assert_eq!(store.sample(id).unwrap().unwrap().route, Some(Route::Human));
+    let rate = |overrides, verdicts| OverrideRate { overrides, verdicts };
+    let all = store.override_breakdown(100).unwrap();
+    let by_route: Vec<(&str, OverrideRate)> =
+        all.by_route.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        by_route,
+        [
+            ("autonomous", rate(0, 1)),
+            ("council", rate(0, 1)),
+            ("human", rate(1, 2)),
+            ("unrouted", rate(1, 1))
+        ]
+    );
+    let by_class: Vec<(&str, OverrideRate)> =
+        all.by_class.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(
+        by_class,
+        [("APT", rate(2, 3)), ("Brute Force", rate(0, 1)), ("Normal", rate(0, 1))]
+    );
+    // The last three CONFIRM/OVERRIDE verdicts only (UNCERTAIN is not one).
+    let recent = store.override_breakdown(3).unwrap();
+    assert_eq!(recent.by_route.values().map(|r| r.verdicts).sum::<u64>(), 3);
+    assert!(!recent.by_route.contains_key("unrouted"));
+    assert_eq!("HUMAN".parse::<Route>().unwrap(), Route::Human);
+    assert!("robot".parse::<Route>().is_err());
 }
 
 #[test]

@@ -1,0 +1,110 @@
+//! Where a verdict goes: acted on alone, reviewed by the council, or sent to a human, by
+//! its confidence (mini-xdr's router: autonomous at 0.90 and above, council from 0.50,
+//! human below), with per-class overrides (e.g. every APT verdict to a human).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use vigil_core::ClassSet;
+pub use vigil_store::Route;
+
+use crate::{EngineError, Result};
+
+/// `[routing]`: the confidence bands and the per-class overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// Verdicts at least this confident are autonomous (default 0.90).
+    pub autonomous_at: f32,
+    /// Verdicts at least this confident (and below `autonomous_at`) go to the council;
+    /// less confident ones to a human (default 0.50).
+    pub council_at: f32,
+    /// Classes whose verdicts always take this route, whatever their confidence (default
+    /// none), e.g. `APT = "human"`.
+    pub by_class: BTreeMap<String, Route>,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        Self { autonomous_at: 0.90, council_at: 0.50, by_class: BTreeMap::new() }
+    }
+}
+
+impl RoutingConfig {
+    /// The route of a verdict of `class` with `confidence` (a NaN confidence goes to a
+    /// human).
+    pub fn route(&self, class: &str, confidence: f32) -> Route {
+        if let Some(&route) = self.by_class.get(class) {
+            return route;
+        }
+        if confidence >= self.autonomous_at {
+            Route::Autonomous
+        } else if confidence >= self.council_at {
+            Route::Council
+        } else {
+            Route::Human
+        }
+    }
+
+    /// Checks the bands (`0 <= council_at <= autonomous_at <= 1`) and that every class
+    /// named in `by_class` is a threat class.
+    pub fn check(&self) -> Result<()> {
+        let bad = |reason: String| Err(EngineError::Config { reason });
+        let in_unit = |v: f32| (0.0..=1.0).contains(&v);
+        if !(in_unit(self.council_at)
+            && in_unit(self.autonomous_at)
+            && self.council_at <= self.autonomous_at)
+        {
+            return bad(format!(
+                "routing: need 0 <= council_at ({}) <= autonomous_at ({}) <= 1",
+                self.council_at, self.autonomous_at
+            ));
+        }
+        let threat = ClassSet::threat();
+        for class in self.by_class.keys() {
+            if threat.parse(class).is_err() {
+                return bad(format!(
+                    "routing.by_class: unknown class {class:?} (known: {})",
+                    threat.names().join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_and_class_overrides_decide_the_route() {
+        let mut routing = RoutingConfig::default();
+        assert_eq!(routing.route("Brute Force", 0.95), Route::Autonomous);
+        assert_eq!(routing.route("Brute Force", 0.90), Route::Autonomous);
+        assert_eq!(routing.route("Brute Force", 0.8999), Route::Council);
+        assert_eq!(routing.route("Brute Force", 0.50), Route::Council);
+        assert_eq!(routing.route("Brute Force", 0.4999), Route::Human);
+        assert_eq!(routing.route("Brute Force", f32::NAN), Route::Human);
+        routing.by_class.insert("APT".into(), Route::Human);
+        assert_eq!(routing.route("APT", 0.99), Route::Human);
+        assert_eq!(routing.route("Normal", 0.99), Route::Autonomous);
+    }
+
+    #[test]
+    fn bad_bands_and_unknown_classes_are_config_errors_naming_them() {
+        let check = |routing: RoutingConfig| routing.check().unwrap_err().to_string();
+        let swapped = RoutingConfig { autonomous_at: 0.4, ..RoutingConfig::default() };
+        assert!(check(swapped).contains("council_at (0.5) <= autonomous_at (0.4)"));
+        let above = RoutingConfig { autonomous_at: 1.5, ..RoutingConfig::default() };
+        assert!(check(above).contains("autonomous_at (1.5)"));
+        let mut unknown = RoutingConfig::default();
+        unknown.by_class.insert("Aliens".into(), Route::Human);
+        assert!(check(unknown).contains("unknown class \"Aliens\""));
+        let parsed: RoutingConfig =
+            toml::from_str("autonomous_at = 0.95\n[by_class]\nAPT = \"human\"\n").unwrap();
+        assert_eq!(parsed.by_class["APT"], Route::Human);
+        parsed.check().unwrap();
+        assert!(toml::from_str::<RoutingConfig>("[by_class]\nAPT = \"robot\"\n").is_err());
+    }
+}
