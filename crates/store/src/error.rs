@@ -98,6 +98,12 @@ pub enum StoreError {
         /// The rule it breaks.
         reason: String,
     },
+    /// A review listing or claim that cannot be run as asked.
+    #[error("invalid review query: {reason}")]
+    InvalidQuery {
+        /// What is wrong.
+        reason: String,
+    },
     /// A council verdict that is not CONFIRM, OVERRIDE or UNCERTAIN.
     #[error("unknown council verdict {verdict:?} (expected CONFIRM, OVERRIDE or UNCERTAIN)")]
     UnknownVerdict {

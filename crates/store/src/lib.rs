@@ -106,7 +106,8 @@ pub use cache::{
 pub use error::{Result, StoreError};
 pub use extract::{Entity, Extracted, extract_many};
 pub use samples::{
-    CommitCounts, JobOutcome, JobStatus, NewSample, OverrideBreakdown, OverrideRate, RetrainJob,
-    RetrainRequest, Route, Sample, SampleStore, SampleStoreConfig, TrainableSet, TrainingSet,
-    Verdict,
+    Claim, CommitCounts, JobOutcome, JobStatus, NewPrediction, NewSample, OverrideBreakdown,
+    OverrideRate, RetrainJob, RetrainRequest, ReviewFilter, ReviewOrder, ReviewPage, ReviewQuery,
+    ReviewStatus, Route, Sample, SampleStore, SampleStoreConfig, StoredPrediction, TrainableSet,
+    TrainingSet, Verdict,
 };

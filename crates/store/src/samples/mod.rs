@@ -1,6 +1,7 @@
 //! The SQLite store of council-labelled training samples and retrain bookkeeping.
 
 mod migrations;
+mod reviews;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,11 @@ use vigil_core::{ClassSet, CoreError, Dataset};
 use crate::cache::{now_us, timestamp};
 use crate::{Result, StoreError};
 use writer::Writer;
+
+pub use reviews::{
+    Claim, NewPrediction, ReviewFilter, ReviewOrder, ReviewPage, ReviewQuery, ReviewStatus,
+    StoredPrediction,
+};
 
 /// How a [`SampleStore`] opens its database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +198,9 @@ impl SampleStore {
                         },
                     });
                 }
-                Ok((insert_row(conn, &sample, Some(&prediction_id))?, true))
+                let id = insert_row(conn, &sample, Some(&prediction_id))?;
+                reviews::close(conn, &prediction_id, id)?;
+                Ok((id, true))
             })
             .await
     }

@@ -138,9 +138,26 @@ impl Writer {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
+        self.run_async_with(work, false).await
+    }
+
+    /// [`Writer::run`] for async callers: resolves once committed, without blocking.
+    pub(crate) async fn run_async<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.run_async_with(work, true).await
+    }
+
+    async fn run_async_with<R, F>(&self, work: F, savepoint: bool) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         let reply = Reply::Async(tx);
-        self.submit(Box::new(Typed { work: Some(work), result: None, reply, savepoint: false }))?;
+        self.submit(Box::new(Typed { work: Some(work), result: None, reply, savepoint }))?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 

@@ -8,4 +8,5 @@ mod crash;
 mod memory;
 mod redis;
 mod redis_server;
+mod reviews;
 mod samples;

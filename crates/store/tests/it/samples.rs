@@ -59,7 +59,7 @@ fn migrations_apply_to_a_fresh_file_and_reopening_is_idempotent() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(tables, ["retrain_jobs", "retrain_requests", "samples"]);
+    assert_eq!(tables, ["predictions", "retrain_jobs", "retrain_requests", "samples"]);
 }
 
 #[test]
