@@ -36,6 +36,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let watching = cancel.clone();
     tokio::spawn(async move { engine.watch(watching).await });
     tokio::spawn(upkeep(state.clone(), cancel.clone()));
+    let (pruning, stop) = (state.engine().clone(), cancel.clone());
+    tokio::spawn(async move { pruning.prune_every(Duration::from_mins(10), stop).await });
     tokio::spawn(wait_for_signal(cancel.clone()));
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 

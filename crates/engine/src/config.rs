@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use vigil_features::{Featurizer, FeedKind, Intel, WindowPolicy};
 use vigil_retrain::{RetrainConfig, TriggerPolicy};
 
-use crate::routing::RoutingConfig;
+use crate::routing::{ReviewConfig, RoutingConfig};
 use crate::{EngineError, Result};
 
 /// Configured tokens must have at least this many characters.
@@ -41,6 +41,8 @@ pub struct Config {
     pub predictions: PredictionConfig,
     /// Where each verdict goes (autonomous, council, human).
     pub routing: RoutingConfig,
+    /// Kept predictions and the review queue.
+    pub reviews: ReviewConfig,
     /// Threat-intel feed files, loaded by serving and training alike.
     pub intel: IntelConfig,
     /// The learning loop: base data, triggers, the retrain recipe, the first champion.
@@ -59,6 +61,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             predictions: PredictionConfig::default(),
             routing: RoutingConfig::default(),
+            reviews: ReviewConfig::default(),
             intel: IntelConfig::default(),
             learning: LearningConfig::default(),
         }
@@ -471,6 +474,7 @@ impl Config {
             );
         }
         self.routing.check()?;
+        self.reviews.check()?;
         if let Err(e) = self.learning.triggers.check() {
             return fail(format!("learning.triggers: {e}"));
         }

@@ -14,7 +14,8 @@ use vigil_features::{
     extract_with, group_by_source,
 };
 use vigil_store::{
-    AnyCache, NewSample, SampleStore, SampleStoreConfig, StoreError, Verdict as Council,
+    AnyCache, Claim, NewPrediction, NewSample, ReviewPage, ReviewQuery, SampleStore,
+    SampleStoreConfig, StoreError, StoredPrediction, Verdict as Council,
 };
 
 use crate::Route;
@@ -318,6 +319,10 @@ impl Engine {
             })
             .collect();
         let verdicts = self.decide(&model, subjects)?;
+        if self.inner.config.reviews.keep_predictions {
+            let kept = verdicts.iter().map(|v| kept_prediction(&model, v)).collect();
+            self.inner.samples.keep_predictions(kept).await?;
+        }
         Ok(Ingest { added, duplicates, future, verdicts })
     }
 
@@ -502,8 +507,12 @@ impl Engine {
                     kept: self.inner.ledger.capacity(),
                 };
                 let id: PredictionId = id_text.trim().parse().map_err(|()| unknown())?;
-                let Some(prediction) = self.inner.ledger.get(id) else {
-                    // No longer kept here (evicted, restarted, or another server's), but
+                let prediction = match self.inner.ledger.get(id) {
+                    Some(p) => Some(p),
+                    None => self.kept(id)?.map(Arc::new),
+                };
+                let Some(prediction) = prediction else {
+                    // Neither in memory nor kept (evicted, pruned, or another store's), but
                     // its feedback may be stored: a retry gets the stored sample back.
                     return self
                         .replayed(&id.to_string(), verdict, correct_label.as_deref())?
@@ -638,6 +647,108 @@ impl Engine {
         }))
     }
 
+    /// A prediction the sample store kept (made before a restart, evicted from the ledger, or
+    /// made by another server on the same store), as the ledger would hold it.
+    fn kept(&self, id: PredictionId) -> Result<Option<Prediction>> {
+        let Some(p) = self.inner.samples.prediction(&id.to_string())? else {
+            return Ok(None);
+        };
+        let Ok(features) = FeatureVector::from_slice(&p.features) else {
+            return Ok(None);
+        };
+        Ok(Some(Prediction::new(
+            p.entity,
+            &features,
+            p.model_version.into(),
+            (p.class, p.confidence as f32),
+            p.route,
+        )))
+    }
+
+    /// One page of review items: predictions routed to the council or a human, kept in the
+    /// sample store (`[reviews]`).
+    pub async fn reviews(&self, query: ReviewQuery) -> Result<ReviewPage> {
+        let samples = self.inner.samples.clone();
+        tokio::task::spawn_blocking(move || samples.reviews(&query, jiff::Timestamp::now()))
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
+            .map_err(review_error)
+    }
+
+    /// Claims review item `id` (its prediction id) for `reviewer`, for `lease_secs` (default
+    /// `reviews.lease_secs`, at most `reviews.max_lease_secs`).
+    pub async fn claim(
+        &self,
+        id: &str,
+        reviewer: &str,
+        lease_secs: Option<u64>,
+    ) -> Result<StoredPrediction> {
+        let config = self.inner.config.reviews;
+        let lease = lease_secs.unwrap_or(config.lease_secs);
+        if lease == 0 || lease > config.max_lease_secs {
+            return Err(EngineError::InvalidReview {
+                reason: format!(
+                    "lease_secs {lease} is not in 1..={} (reviews.max_lease_secs)",
+                    config.max_lease_secs
+                ),
+            });
+        }
+        let now = jiff::Timestamp::now();
+        let until = now
+            .checked_add(jiff::SignedDuration::from_secs(i64::try_from(lease).unwrap_or(i64::MAX)))
+            .unwrap_or(jiff::Timestamp::MAX);
+        match self
+            .inner
+            .samples
+            .claim_review(id, reviewer, now, until)
+            .await
+            .map_err(review_error)?
+        {
+            Claim::Claimed(item) => {
+                metrics::counter!("vigil_review_claims_total", "outcome" => "claimed").increment(1);
+                Ok(*item)
+            }
+            Claim::Held { by, until } => {
+                metrics::counter!("vigil_review_claims_total", "outcome" => "held").increment(1);
+                Err(EngineError::ReviewHeld { id: id.to_owned(), by, until })
+            }
+            Claim::Closed => Err(EngineError::ReviewClosed { id: id.to_owned() }),
+            Claim::Missing => Err(EngineError::UnknownReview { id: id.to_owned() }),
+        }
+    }
+
+    /// Deletes kept predictions older than `reviews.retention_hours`; returns how many.
+    pub async fn prune_predictions(&self) -> Result<usize> {
+        let hours =
+            i64::try_from(self.inner.config.reviews.retention_hours).unwrap_or(i64::MAX / 3600);
+        let before = jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(hours))
+            .unwrap_or(jiff::Timestamp::MIN);
+        let pruned = self.inner.samples.prune_predictions(before).await?;
+        metrics::counter!("vigil_predictions_pruned_total").increment(pruned as u64);
+        Ok(pruned)
+    }
+
+    /// Prunes kept predictions every `period` (the first time at once) until `cancel`; a
+    /// failure is logged and retried at the next tick.
+    pub async fn prune_every(
+        &self,
+        period: std::time::Duration,
+        cancel: tokio_util::sync::CancellationToken,
+    ) {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => match self.prune_predictions().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(pruned = n, "kept predictions past retention deleted"),
+                    Err(e) => tracing::warn!(error = %e, "pruning kept predictions failed"),
+                },
+                () = cancel.cancelled() => return,
+            }
+        }
+    }
+
     /// The learning loop's state (pending samples, override rate, last and next retrain,
     /// triggers, recent jobs) under the configured trigger policy, and the served model.
     pub async fn status(&self) -> Result<serde_json::Value> {
@@ -686,6 +797,34 @@ fn council_verdict(text: &str) -> Result<(Council, Option<&'static str>)> {
         _ => text.parse::<Council>(),
     };
     verdict.map(|v| (v, None)).map_err(|e| EngineError::UnknownVerdict { reason: e.to_string() })
+}
+
+/// A verdict as the sample store keeps it.
+fn kept_prediction(model: &LoadedModel, v: &Verdict) -> NewPrediction {
+    NewPrediction {
+        prediction_id: v.prediction_id.to_string(),
+        entity: v.entity.clone(),
+        class: v.class().to_owned(),
+        confidence: f64::from(v.confidence()).clamp(0.0, 1.0),
+        probabilities: model
+            .artifact()
+            .classes
+            .names()
+            .iter()
+            .cloned()
+            .zip(v.scored.probabilities.iter().copied())
+            .collect(),
+        route: v.route,
+        model_version: model.version().to_owned(),
+        features: v.features.as_slice().to_vec(),
+    }
+}
+
+fn review_error(e: StoreError) -> EngineError {
+    match e {
+        StoreError::InvalidQuery { reason } => EngineError::InvalidReview { reason },
+        other => EngineError::Store(other),
+    }
 }
 
 fn store_error(e: StoreError) -> EngineError {

@@ -84,6 +84,34 @@ pub enum EngineError {
         /// The store's message.
         reason: String,
     },
+    /// A review listing or claim that cannot be run as asked.
+    #[error("{reason}")]
+    InvalidReview {
+        /// What is wrong.
+        reason: String,
+    },
+    /// No open review item has this id.
+    #[error("no review item {id} (unknown, pruned, or an autonomous prediction)")]
+    UnknownReview {
+        /// The id asked for.
+        id: String,
+    },
+    /// Someone else holds the item's lease.
+    #[error("review item {id} is claimed by {by} until {until}")]
+    ReviewHeld {
+        /// The item.
+        id: String,
+        /// Who holds it.
+        by: String,
+        /// Until when.
+        until: jiff::Timestamp,
+    },
+    /// The item's feedback is already stored.
+    #[error("review item {id} is closed: its feedback is stored")]
+    ReviewClosed {
+        /// The item.
+        id: String,
+    },
     /// An invalid configuration.
     #[error("invalid configuration: {reason}")]
     Config {

@@ -66,6 +66,6 @@ pub use error::{EngineError, Result};
 pub use extract::{Provenance, Source};
 pub use ledger::PredictionId;
 pub use model::{ClassMap, LoadError, LoadedModel, Scored};
-pub use routing::{Route, RoutingConfig};
+pub use routing::{ReviewConfig, Route, RoutingConfig};
 pub use verdict::{FeedbackReceipt, Verdict, WindowInfo};
 pub use windows::WindowStats;

@@ -1,6 +1,7 @@
 //! Where a verdict goes: acted on alone, reviewed by the council, or sent to a human, by
 //! its confidence (mini-xdr's router: autonomous at 0.90 and above, council from 0.50,
-//! human below), with per-class overrides (e.g. every APT verdict to a human).
+//! human below), with per-class overrides (e.g. every APT verdict to a human); and how long
+//! the review queue keeps its items.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +69,51 @@ impl RoutingConfig {
                     threat.names().join(", ")
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+/// `[reviews]`: how long predictions and review items are kept, and review leases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Keep the predictions made on ingested events in the sample store (default true): the
+    /// review queue, and feedback by prediction id after a restart or on another server.
+    pub keep_predictions: bool,
+    /// Kept predictions (review items too, open or not) are deleted after this many hours
+    /// (default 168, a week).
+    pub retention_hours: u64,
+    /// A claim's lease when the reviewer asks for none, in seconds (default 900).
+    pub lease_secs: u64,
+    /// The longest lease a reviewer may ask for, in seconds (default 86,400).
+    pub max_lease_secs: u64,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            keep_predictions: true,
+            retention_hours: 168,
+            lease_secs: 900,
+            max_lease_secs: 86_400,
+        }
+    }
+}
+
+impl ReviewConfig {
+    /// Checks that every duration is positive and the default lease within the longest.
+    pub fn check(&self) -> Result<()> {
+        if self.retention_hours == 0
+            || self.lease_secs == 0
+            || self.lease_secs > self.max_lease_secs
+        {
+            return Err(EngineError::Config {
+                reason: format!(
+                    "reviews: need retention_hours > 0 and 0 < lease_secs ({}) <= max_lease_secs ({})",
+                    self.lease_secs, self.max_lease_secs
+                ),
+            });
         }
         Ok(())
     }

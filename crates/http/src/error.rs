@@ -135,6 +135,10 @@ impl From<vigil_engine::EngineError> for ApiError {
             E::UnknownVerdict { .. } => Self::invalid("unknown_verdict", text),
             E::UnknownLabel { .. } => Self::invalid("unknown_label", text),
             E::InvalidFeedback { .. } => Self::invalid("invalid_feedback", text),
+            E::InvalidReview { .. } => Self::invalid("invalid_review", text),
+            E::UnknownReview { .. } => Self::not_found("unknown_review", text),
+            E::ReviewHeld { .. } => Self::conflict("review_held", text),
+            E::ReviewClosed { .. } => Self::conflict("review_closed", text),
             other => Self::internal("engine call failed", &other),
         }
     }

@@ -18,7 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use vigil_engine::{ClassMap, Feedback, FeedbackTarget, Verdict, cpu};
 use vigil_features::{Event, Format, SCHEMA_VERSION, parse_lines, parse_lines_with};
-use vigil_store::{FeatureCache, StoreError};
+use vigil_store::{FeatureCache, ReviewFilter, ReviewOrder, ReviewQuery, Route, StoreError};
 
 use crate::auth::Scope;
 use crate::error::{ApiError, body_error, json_error};
@@ -35,6 +35,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/model", get(model).route_layer(scope(Scope::Score)))
         .route("/v1/entities/{ip}", get(entity).route_layer(scope(Scope::Score)))
         .route("/v1/feedback", post(feedback).route_layer(scope(Scope::Feedback)))
+        .route("/v1/reviews", get(reviews).route_layer(scope(Scope::Feedback)))
+        .route("/v1/reviews/{id}/claim", post(claim).route_layer(scope(Scope::Feedback)))
         .route("/v1/learning/status", get(learning_status).route_layer(scope(Scope::Admin)))
         .route("/v1/learning/retrain", post(retrain).route_layer(scope(Scope::Admin)))
         .route("/healthz", get(healthz))
@@ -461,6 +463,67 @@ async fn feedback(
     // A retry of a stored feedback gets the stored sample with 200; a new one 201.
     let status = if receipt.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(receipt)).into_response())
+}
+
+/// The query of `GET /v1/reviews`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewParams {
+    /// `council` or `human` (default both).
+    route: Option<String>,
+    /// `pending` (default), `claimed`, `open`, `closed` or `all`.
+    status: Option<String>,
+    /// `oldest` (default) or `confidence` (least confident first).
+    order: Option<String>,
+    /// Items per page, 1 to 1,000 (default 50).
+    limit: Option<usize>,
+    /// A previous page's `next`.
+    after: Option<String>,
+}
+
+/// `GET /v1/reviews`: review items (verdicts routed to the council or a human), a page at a
+/// time.
+async fn reviews(
+    State(state): State<AppState>,
+    query: Result<Query<ReviewParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let bad = |e: String| ApiError::bad_request("invalid_query", e);
+    let defaults = ReviewQuery::default();
+    let query = ReviewQuery {
+        route: p.route.map(|r| r.parse::<Route>().map_err(|e| bad(e.to_string()))).transpose()?,
+        filter: p.status.map_or(Ok(defaults.filter), |s| s.parse::<ReviewFilter>().map_err(bad))?,
+        order: p.order.map_or(Ok(defaults.order), |s| s.parse::<ReviewOrder>().map_err(bad))?,
+        limit: p.limit.unwrap_or(defaults.limit),
+        after: p.after,
+    };
+    Ok(Json(state.engine().reviews(query).await?).into_response())
+}
+
+/// The body of `POST /v1/reviews/{id}/claim`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimRequest {
+    /// Who takes the item.
+    reviewer: String,
+    /// For how long (default `reviews.lease_secs`).
+    lease_secs: Option<u64>,
+}
+
+/// `POST /v1/reviews/{id}/claim`: a lease on a review item, so two reviewers never hold the
+/// same one; its feedback (`POST /v1/feedback` with the id as `prediction_id`) closes it.
+async fn claim(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    media::json(&headers)?;
+    let body = body.map_err(|e| body_error(&e, state.config().server.limits.max_body_bytes))?;
+    let request: ClaimRequest = parse_json(&body)?;
+    let item = state.engine().claim(&id, &request.reviewer, request.lease_secs).await?;
+    tracing::info!(review = %id, reviewer = %request.reviewer, "review item claimed");
+    Ok(Json(item).into_response())
 }
 
 /// `GET /v1/model`: the champion being served.

@@ -57,6 +57,11 @@ fn free_port() -> u16 {
 }
 
 fn start(dir: &Path) -> Server {
+    start_with(dir, "")
+}
+
+/// [`start`] with `extra` TOML appended to the configuration.
+fn start_with(dir: &Path, extra: &str) -> Server {
     let port = free_port();
     let var = dir.join("var");
     let config = format!(
@@ -68,7 +73,7 @@ fn start(dir: &Path) -> Server {
         base = var.join("base-events.jsonl").display(),
         reports = var.join("reports").display(),
     );
-    std::fs::write(dir.join("vigil.toml"), config).unwrap();
+    std::fs::write(dir.join("vigil.toml"), config + extra).unwrap();
     let log = std::fs::File::create(dir.join("server.log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
         .args(["--config", "vigil.toml"])
@@ -90,23 +95,7 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
     let started = Instant::now();
     let mut server = start(dir.path());
     let port = server.port;
-    // Ready means bootstrapped and listening.
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            panic!("the server exited with {status}:\n{}", log());
-        }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok()
-            && http(port, "GET", "/readyz", None, "").0 == 200
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_mins(1),
-            "not ready within a minute:\n{}",
-            log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_ready(&mut server, dir.path(), started);
     let (_, body) = http(port, "GET", "/v1/model", None, "");
     let model = json_of(&body);
     assert_eq!(model["version"], "v1", "{model}");
@@ -222,6 +211,82 @@ fn the_binary_bootstraps_ingests_cowrie_stores_feedback_reloads_and_stops_on_sig
     };
     assert!(status.success(), "{status}:\n{}", log());
     assert!(log().contains("SIGTERM: finishing in-flight requests"), "{}", log());
+}
+
+/// Waits until the server answers `/readyz` (bootstrapped and listening), at most a minute
+/// from `started`.
+fn wait_ready(server: &mut Server, dir: &Path, started: Instant) {
+    let log = || std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("the server exited with {status}:\n{}", log());
+        }
+        if TcpStream::connect(("127.0.0.1", server.port)).is_ok()
+            && http(server.port, "GET", "/readyz", None, "").0 == 200
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "not ready within a minute:\n{}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn review_items_and_their_leases_survive_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every verdict to a human: each source of the slice is a review item.
+    let human = "[routing]\nautonomous_at = 1.0\ncouncil_at = 1.0\n";
+    let mut server = start_with(dir.path(), human);
+    wait_ready(&mut server, dir.path(), Instant::now());
+    let token = std::fs::read_to_string(dir.path().join("var/admin.token")).unwrap();
+    let token = token.trim();
+    let (status, body) =
+        http(server.port, "POST", "/v1/events?format=cowrie", Some(token), &cowrie_slice(200));
+    assert_eq!(status, 200, "{body}");
+    let verdicts = json_of(&body)["verdicts"].as_array().unwrap().clone();
+    assert!(verdicts.len() >= 2 && verdicts.iter().all(|v| v["route"] == "human"));
+    let first = verdicts[0]["prediction_id"].as_str().unwrap().to_owned();
+    let claim = json!({"reviewer": "alice", "lease_secs": 3600}).to_string();
+    let (status, body) =
+        http(server.port, "POST", &format!("/v1/reviews/{first}/claim"), Some(token), &claim);
+    assert_eq!(status, 200, "{body}");
+    let lease_until = json_of(&body)["lease_until"].clone();
+
+    // SIGKILL: no shutdown of any kind.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    let _ = server.child.wait();
+    let mut server = start_with(dir.path(), human);
+    wait_ready(&mut server, dir.path(), Instant::now());
+    let port = server.port;
+    let (_, body) = http(port, "GET", "/v1/reviews?status=all&limit=1000", Some(token), "");
+    let listed = json_of(&body)["reviews"].as_array().unwrap().len();
+    assert_eq!(listed, verdicts.len(), "every item survived: {body}");
+    let (_, body) = http(port, "GET", "/v1/reviews?status=claimed", Some(token), "");
+    let claimed = json_of(&body)["reviews"][0].clone();
+    assert_eq!(claimed["prediction_id"], first.as_str(), "{body}");
+    assert_eq!(
+        (claimed["claimed_by"].clone(), claimed["lease_until"].clone()),
+        (json!("alice"), lease_until)
+    );
+    let (status, body) = http(
+        port,
+        "POST",
+        &format!("/v1/reviews/{first}/claim"),
+        Some(token),
+        &json!({"reviewer": "bob"}).to_string(),
+    );
+    assert_eq!(status, 409, "the lease survived too: {body}");
+    // Feedback by a prediction id from before the kill is taken and closes the item.
+    let feedback = json!({"prediction_id": first, "verdict": "CONFIRM", "source": "alice"});
+    let (status, body) = http(port, "POST", "/v1/feedback", Some(token), &feedback.to_string());
+    assert_eq!(status, 201, "{body}");
+    let (_, body) = http(port, "GET", "/v1/reviews?status=closed", Some(token), "");
+    assert_eq!(json_of(&body)["reviews"][0]["prediction_id"], first.as_str(), "{body}");
 }
 
 /// The first `lines` lines of a real Cowrie log in ../shared/datasets.

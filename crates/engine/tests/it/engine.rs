@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use vigil_engine::{Config, Engine, EngineError, Feedback, FeedbackTarget, Route, Source};
 use vigil_features::{Event, EventKind, FeedKind, Intel, Timestamp};
-use vigil_store::JobStatus;
+use vigil_store::{JobStatus, ReviewFilter, ReviewQuery};
 
 use crate::{engine_with, shared};
 
@@ -269,4 +269,81 @@ async fn verdicts_are_routed_and_the_route_travels_to_samples_and_status() {
     assert_eq!(stored.route, Some(Route::Council));
     let status = engine.status().await.unwrap();
     assert_eq!(status["override_rate"]["by_route"]["council"]["overrides"], 1);
+}
+
+#[tokio::test]
+async fn routed_verdicts_are_review_items_that_survive_a_restart_and_close_on_feedback() {
+    let dir = tempfile::tempdir().unwrap();
+    let everything_human = |c: &mut Config| {
+        c.database = dir.path().join("vigil.db");
+        c.routing.autonomous_at = 1.0;
+        c.routing.council_at = 1.0;
+    };
+    let (engine, _scratch) = engine_with(everything_human, Intel::new());
+    let events: Vec<Event> =
+        (0..4).map(|i| login(&format!("198.51.100.{}", i + 1), i, "admin")).collect();
+    let verdicts = engine.ingest(events.clone()).await.unwrap().verdicts;
+    assert!(verdicts.iter().all(|v| v.route == Route::Human));
+    let page = engine.reviews(ReviewQuery::default()).await.unwrap();
+    let listed: Vec<String> = page.reviews.iter().map(|r| r.prediction_id.clone()).collect();
+    let made: Vec<String> = verdicts.iter().map(|v| v.prediction_id.to_string()).collect();
+    assert_eq!(listed, made, "every human-routed verdict is a review item, oldest first");
+    let item = &page.reviews[0];
+    assert_eq!(
+        (item.entity.as_str(), item.class.as_str()),
+        (verdicts[0].entity.as_str(), verdicts[0].class())
+    );
+    assert_eq!(item.features, verdicts[0].features.as_slice());
+
+    // A claim, then a second reviewer is refused; a bad lease names the bound.
+    let first = made[0].clone();
+    let claimed = engine.claim(&first, "alice", Some(300)).await.unwrap();
+    assert_eq!(claimed.claimed_by.as_deref(), Some("alice"));
+    let held = engine.claim(&first, "bob", None).await.unwrap_err();
+    assert!(matches!(held, EngineError::ReviewHeld { ref by, .. } if by == "alice"), "{held}");
+    let long = engine.claim(&made[1], "bob", Some(10_000_000)).await.unwrap_err();
+    assert!(long.to_string().contains("max_lease_secs"), "{long}");
+
+    // Restart: a new engine on the same database, with an empty ledger.
+    drop(engine);
+    let (engine, _scratch) = engine_with(everything_human, Intel::new());
+    let claimed = engine
+        .reviews(ReviewQuery { filter: ReviewFilter::Claimed, ..ReviewQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(claimed.reviews.len(), 1);
+    assert_eq!(claimed.reviews[0].claimed_by.as_deref(), Some("alice"));
+    // Feedback by the id of a verdict made before the restart is taken and closes the item.
+    let receipt = engine
+        .feedback(Feedback {
+            verdict: "CONFIRM".into(),
+            correct_label: None,
+            target: FeedbackTarget::Prediction(first.clone()),
+        })
+        .await
+        .unwrap();
+    assert!(!receipt.replayed);
+    let stored = engine.samples().sample(receipt.sample_id).unwrap().unwrap();
+    assert_eq!(
+        (stored.entity.as_str(), stored.route),
+        (verdicts[0].entity.as_str(), Some(Route::Human))
+    );
+    let closed = engine
+        .reviews(ReviewQuery { filter: ReviewFilter::Closed, ..ReviewQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(closed.reviews[0].prediction_id, first);
+    assert_eq!(closed.reviews[0].sample_id, Some(receipt.sample_id));
+    assert!(matches!(
+        engine.claim(&first, "bob", None).await,
+        Err(EngineError::ReviewClosed { .. })
+    ));
+    let pending = engine.reviews(ReviewQuery::default()).await.unwrap();
+    assert_eq!(pending.reviews.len(), 3);
+
+    // Without keeping, nothing is kept and nothing is listed.
+    let (engine, _scratch) = engine_with(|c| c.reviews.keep_predictions = false, Intel::new());
+    engine.ingest(events).await.unwrap();
+    let all = ReviewQuery { filter: ReviewFilter::All, ..ReviewQuery::default() };
+    assert!(engine.reviews(all).await.unwrap().reviews.is_empty());
 }

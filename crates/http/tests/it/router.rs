@@ -685,6 +685,8 @@ fn the_docs_name_every_route() {
         "/v1/events",
         "/v1/score",
         "/v1/feedback",
+        "/v1/reviews",
+        "/v1/reviews/{id}/claim",
         "/v1/model",
         "/v1/entities/{ip}",
         "/v1/learning/status",
@@ -745,4 +747,78 @@ async fn an_entity_shows_its_window_and_named_features() {
         (r.status, r.json["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_entity"))
     );
+}
+
+#[tokio::test]
+async fn the_review_queue_lists_claims_and_closes_through_the_router() {
+    // Every verdict to a human, so that each ingested source is a review item.
+    let s = server_with(
+        |c| {
+            c.routing.autonomous_at = 1.0;
+            c.routing.council_at = 1.0;
+        },
+        true,
+    );
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.80", 3, 0)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.81", 2, 5)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["verdicts"][0]["route"], "human");
+
+    assert_eq!(get(&s.app, "/v1/reviews", None).await.status, StatusCode::UNAUTHORIZED);
+    let r = get(&s.app, "/v1/reviews?limit=1", Some(FEEDBACK)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let first = r.json["reviews"][0].clone();
+    assert_eq!(
+        (first["entity"].as_str(), first["route"].as_str()),
+        (Some("203.0.113.80"), Some("human"))
+    );
+    assert_eq!(first["status"], "open");
+    assert_eq!(first["features"].as_array().unwrap().len(), 100);
+    let next = r.json["next"].as_str().expect("a full page has a cursor").to_owned();
+    let r = get(&s.app, &format!("/v1/reviews?limit=1&after={next}"), Some(FEEDBACK)).await;
+    assert_eq!(r.json["reviews"][0]["entity"], "203.0.113.81");
+    assert_eq!(r.json["next"], Value::Null);
+
+    // Bad queries name the parameter.
+    for (uri, needle) in [
+        ("/v1/reviews?status=sleeping", "unknown status \"sleeping\""),
+        ("/v1/reviews?order=newest", "unknown order \"newest\""),
+        ("/v1/reviews?route=robot", "unknown route \"robot\""),
+        ("/v1/reviews?limit=-1", "limit"),
+        ("/v1/reviews?colour=red", "colour"),
+    ] {
+        let r = get(&s.app, uri, Some(FEEDBACK)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}: {}", r.json);
+        assert!(r.error().contains(needle), "{uri}: {}", r.error());
+    }
+    let r = get(&s.app, "/v1/reviews?limit=5000", Some(FEEDBACK)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error().contains("limit 5000"), "{}", r.error());
+
+    // Claims: one lease at a time; unknown ids are 404.
+    let id = first["prediction_id"].as_str().unwrap().to_owned();
+    let claim = |who: &str| json!({ "reviewer": who, "lease_secs": 120 });
+    let uri = format!("/v1/reviews/{id}/claim");
+    let r = post_json(&s.app, &uri, Some(FEEDBACK), &claim("alice")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["claimed_by"], "alice");
+    let r = post_json(&s.app, &uri, Some(FEEDBACK), &claim("bob")).await;
+    assert_eq!((r.status, r.json["code"].as_str()), (StatusCode::CONFLICT, Some("review_held")));
+    assert!(r.error().contains("claimed by alice"), "{}", r.error());
+    let r = post_json(&s.app, "/v1/reviews/0123/claim", Some(FEEDBACK), &claim("bob")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post_json(&s.app, &uri, Some(FEEDBACK), &json!({ "reviewer": "" })).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    let r = get(&s.app, "/v1/reviews?status=claimed", Some(FEEDBACK)).await;
+    assert_eq!(r.json["reviews"].as_array().unwrap().len(), 1);
+
+    // The feedback on the prediction closes it.
+    let body = json!({ "prediction_id": id, "verdict": "CONFIRM" });
+    let r = post_json(&s.app, "/v1/feedback", Some(FEEDBACK), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let r = get(&s.app, "/v1/reviews?status=closed", Some(FEEDBACK)).await;
+    assert_eq!(r.json["reviews"][0]["prediction_id"], id.as_str());
+    let r = post_json(&s.app, &uri, Some(FEEDBACK), &claim("bob")).await;
+    assert_eq!((r.status, r.json["code"].as_str()), (StatusCode::CONFLICT, Some("review_closed")));
 }

@@ -169,7 +169,7 @@ impl Default for ReviewQuery {
 pub struct ReviewPage {
     /// The items.
     pub reviews: Vec<StoredPrediction>,
-    /// The cursor of the next page, when this one was full.
+    /// The cursor of the next page, when there are more items.
     pub next: Option<String>,
 }
 
@@ -390,7 +390,8 @@ impl SampleStore {
             }
         });
         sql.push_str(" LIMIT ?4");
-        let limit = i64::try_from(query.limit).unwrap_or(1000);
+        // One row more than asked: whether there is a next page.
+        let limit = i64::try_from(query.limit + 1).unwrap_or(1001);
         let rows: Vec<Result<StoredPrediction>> = self
             .read(|c| {
                 let mut stmt = c.prepare_cached(&sql)?;
@@ -401,8 +402,10 @@ impl SampleStore {
                 rows.collect()
             })
             .map_err(StoreError::sqlite("listing review items"))?;
-        let reviews = rows.into_iter().collect::<Result<Vec<_>>>()?;
-        let next = (reviews.len() == query.limit)
+        let mut reviews = rows.into_iter().collect::<Result<Vec<_>>>()?;
+        let more = reviews.len() > query.limit;
+        reviews.truncate(query.limit);
+        let next = more
             .then(|| reviews.last().map(|r| Cursor { confidence: r.confidence, row: r.row }))
             .flatten()
             .map(|c| c.to_string());
