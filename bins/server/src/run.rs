@@ -38,6 +38,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(upkeep(state.clone(), cancel.clone()));
     let (pruning, stop) = (state.engine().clone(), cancel.clone());
     tokio::spawn(async move { pruning.prune_every(Duration::from_mins(10), stop).await });
+    if let Some(webhook) = state.config().server.webhook.clone() {
+        tracing::info!(url = %webhook.url, "review items are POSTed to the webhook");
+        vigil_http::webhook::spawn(state.engine(), webhook, cancel.clone());
+    }
     tokio::spawn(wait_for_signal(cancel.clone()));
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 

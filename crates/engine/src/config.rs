@@ -81,6 +81,76 @@ pub struct ServerConfig {
     /// Accept `/v1/events` without a token (default false). For labs only: anyone who can
     /// reach the port can then fill the windows and the ledger. Warned about at startup.
     pub open_ingest: bool,
+    /// POST each new review item to this receiver (default: none).
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// `[server.webhook]`: where new review items are POSTed (JSON, the item as `GET
+/// /v1/reviews` lists it), signed, retried with backoff, from a bounded queue that never
+/// holds up scoring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// `http://host[:port]/path` (plain HTTP: a receiver on the host or the internal
+    /// network, or a TLS-terminating proxy; `https` is refused).
+    pub url: String,
+    /// Sent as `Authorization: Bearer <bearer>`, if set.
+    pub bearer: Option<String>,
+    /// Signs each body: `X-Vigil-Signature: sha256=<hex HMAC-SHA256(key, body)>`, if set.
+    pub hmac_key: Option<String>,
+    /// Items waiting at most (default 1000); beyond, new items skip the webhook (they stay
+    /// in the review queue).
+    pub queue: usize,
+    /// Attempts per item (default 6).
+    pub max_attempts: u32,
+    /// Each attempt's timeout, in milliseconds (default 2000).
+    pub timeout_ms: u64,
+    /// The first retry's delay, doubled after each failure up to `max_backoff_ms`
+    /// (defaults 200 and 30,000).
+    pub backoff_ms: u64,
+    /// The longest delay between attempts, in milliseconds.
+    pub max_backoff_ms: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            bearer: None,
+            hmac_key: None,
+            queue: 1000,
+            max_attempts: 6,
+            timeout_ms: 2000,
+            backoff_ms: 200,
+            max_backoff_ms: 30_000,
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// The receiver's host, port and path-and-query, or why the URL is refused.
+    pub fn target(&self) -> Result<(String, u16, String)> {
+        let bad = |why: &str| EngineError::Config {
+            reason: format!("server.webhook.url {:?}: {why}", self.url),
+        };
+        let rest = self
+            .url
+            .strip_prefix("http://")
+            .ok_or_else(|| bad("must start with http:// (https is not supported: use a proxy)"))?;
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+                (host, port.parse::<u16>().map_err(|_| bad("bad port"))?)
+            }
+            _ => (authority, 80),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '@') {
+            return Err(bad("no host"));
+        }
+        let path = if path.is_empty() { "/" } else { path };
+        Ok((host.to_owned(), port, path.to_owned()))
+    }
 }
 
 impl Default for ServerConfig {
@@ -90,6 +160,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             auth: AuthConfig::default(),
             open_ingest: false,
+            webhook: None,
         }
     }
 }
@@ -481,6 +552,14 @@ impl Config {
         if let Err(e) = self.learning.retrain.check() {
             return fail(format!("learning.retrain: {e}"));
         }
+        if let Some(webhook) = &self.server.webhook {
+            webhook.target()?;
+            if webhook.queue == 0 || webhook.max_attempts == 0 || webhook.timeout_ms == 0 {
+                return fail(
+                    "server.webhook: queue, max_attempts and timeout_ms must be positive".into(),
+                );
+            }
+        }
         let auth = &self.server.auth;
         for (list, tokens) in [
             ("server.auth.admin_tokens", &auth.admin_tokens),
@@ -530,6 +609,21 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_urls_are_split_or_refused_naming_why() {
+        let target =
+            |url: &str| WebhookConfig { url: url.into(), ..WebhookConfig::default() }.target();
+        assert_eq!(
+            target("http://127.0.0.1:9000/hook?x=1").unwrap(),
+            ("127.0.0.1".into(), 9000, "/hook?x=1".into())
+        );
+        assert_eq!(target("http://receiver").unwrap(), ("receiver".into(), 80, "/".into()));
+        assert_eq!(target("http://[::1]:81/a").unwrap(), ("::1".into(), 81, "/a".into()));
+        assert!(target("https://x/").unwrap_err().to_string().contains("https is not supported"));
+        assert!(target("http://x:http/").unwrap_err().to_string().contains("bad port"));
+        assert!(target("http:///a").unwrap_err().to_string().contains("no host"));
+    }
 
     #[test]
     fn defaults_need_no_file_and_files_override_them() {

@@ -46,6 +46,8 @@ struct Inner {
     windows: Windows,
     ledger: Predictions,
     intel: Intel,
+    /// Where new review items are announced ([`Engine::review_feed`]), if anyone listens.
+    notices: ArcSwapOption<tokio::sync::mpsc::Sender<serde_json::Value>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -205,7 +207,38 @@ impl Engine {
                 cache,
                 samples,
                 intel,
+                notices: ArcSwapOption::empty(),
             }),
+        }
+    }
+
+    /// A feed of new review items (verdicts on ingested events routed to the council or a
+    /// human, once kept), each the JSON object `GET /v1/reviews` lists, for a notifier such
+    /// as vigil-http's webhook. At most `capacity` wait; when the listener falls behind, new
+    /// items are dropped from the feed (counted in `vigil_review_notices_total{outcome =
+    /// "dropped"}`; they stay in the queue), so scoring never waits for it. A second call
+    /// replaces the first feed.
+    pub fn review_feed(&self, capacity: usize) -> tokio::sync::mpsc::Receiver<serde_json::Value> {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        self.inner.notices.store(Some(Arc::new(tx)));
+        rx
+    }
+
+    /// The review items among `kept`, as notices, when a feed listens.
+    fn notices(&self, kept: &[NewPrediction]) -> Vec<serde_json::Value> {
+        if self.inner.notices.load().is_none() {
+            return Vec::new();
+        }
+        let now = jiff::Timestamp::now().to_string();
+        kept.iter().filter(|p| p.route != Route::Autonomous).map(|p| notice(p, &now)).collect()
+    }
+
+    /// Puts `notices` (of items now committed) on the feed, without waiting.
+    fn announce(&self, notices: Vec<serde_json::Value>) {
+        let Some(feed) = self.inner.notices.load_full() else { return };
+        for n in notices {
+            let outcome = if feed.try_send(n).is_ok() { "queued" } else { "dropped" };
+            metrics::counter!("vigil_review_notices_total", "outcome" => outcome).increment(1);
         }
     }
 
@@ -320,8 +353,11 @@ impl Engine {
             .collect();
         let verdicts = self.decide(&model, subjects)?;
         if self.inner.config.reviews.keep_predictions {
-            let kept = verdicts.iter().map(|v| kept_prediction(&model, v)).collect();
+            let kept: Vec<NewPrediction> =
+                verdicts.iter().map(|v| kept_prediction(&model, v)).collect();
+            let notices = self.notices(&kept);
             self.inner.samples.keep_predictions(kept).await?;
+            self.announce(notices);
         }
         Ok(Ingest { added, duplicates, future, verdicts })
     }
@@ -818,6 +854,28 @@ fn kept_prediction(model: &LoadedModel, v: &Verdict) -> NewPrediction {
         model_version: model.version().to_owned(),
         features: v.features.as_slice().to_vec(),
     }
+}
+
+/// A new review item as `GET /v1/reviews` shows it.
+fn notice(p: &NewPrediction, created_at: &str) -> serde_json::Value {
+    let probabilities: serde_json::Map<String, serde_json::Value> =
+        p.probabilities.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect();
+    serde_json::json!({
+        "prediction_id": p.prediction_id,
+        "created_at": created_at,
+        "entity": p.entity,
+        "class": p.class,
+        "confidence": p.confidence,
+        "probabilities": probabilities,
+        "route": p.route,
+        "model_version": p.model_version,
+        "features": p.features,
+        "status": "open",
+        "claimed_by": null,
+        "lease_until": null,
+        "closed_at": null,
+        "sample_id": null,
+    })
 }
 
 fn review_error(e: StoreError) -> EngineError {

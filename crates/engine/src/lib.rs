@@ -59,7 +59,7 @@ pub use bootstrap::{BootstrapOutcome, bootstrap_registry};
 pub use champion::load_champion_from;
 pub use config::{
     AuthConfig, BootstrapConfig, CacheConfig, Config, IntelConfig, LearningConfig, Limits,
-    MIN_TOKEN_LEN, PredictionConfig, ServerConfig, WindowConfig,
+    MIN_TOKEN_LEN, PredictionConfig, ServerConfig, WebhookConfig, WindowConfig,
 };
 pub use engine::{Engine, EntityView, Feedback, FeedbackTarget, Ingest, cpu};
 pub use error::{EngineError, Result};

@@ -29,6 +29,7 @@ mod metrics;
 mod routes;
 mod serve;
 mod state;
+pub mod webhook;
 
 pub use auth::ensure_token_file;
 pub use routes::app;

@@ -60,6 +60,17 @@ fn describe() {
         "OVERRIDE feedback stored, by route and predicted class"
     );
     describe_counter!("vigil_model_reloads_total", "Champion reload attempts by result");
+    describe_counter!(
+        "vigil_review_notices_total",
+        "New review items put on the webhook's feed, or dropped from it when full"
+    );
+    describe_counter!("vigil_review_claims_total", "Review claims by outcome (claimed, held)");
+    describe_counter!("vigil_predictions_pruned_total", "Kept predictions deleted after retention");
+    describe_counter!(
+        "vigil_webhook_deliveries_total",
+        "Review items the webhook delivered, or gave up on"
+    );
+    describe_counter!("vigil_webhook_attempts_failed_total", "Webhook attempts that failed");
     describe_gauge!("vigil_model_info", "1 for the model version being served");
     describe_gauge!("vigil_cache_stats", "Feature cache counters since start, by kind");
     describe_gauge!("vigil_window_entities", "Entities with an event window");

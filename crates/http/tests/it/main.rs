@@ -7,3 +7,4 @@ mod redis;
 mod router;
 mod support;
 mod swap;
+mod webhook;
