@@ -464,12 +464,14 @@ impl Config {
     }
 
     /// This configuration for replaying a whole log offline (tools, evaluations): the
-    /// sample store under `dir`, no Redis, no bootstrap, and windows without memory bounds,
-    /// so that no source is evicted mid-log (the window policy is unchanged).
+    /// sample store under `dir`, no Redis, no bootstrap, no kept predictions (no review
+    /// queue), and windows without memory bounds, so that no source is evicted mid-log (the
+    /// window policy is unchanged).
     pub fn for_replay(mut self, dir: &Path) -> Self {
         self.database = dir.join("vigil.db");
         self.redis = None;
         self.learning.bootstrap.enabled = false;
+        self.reviews.keep_predictions = false;
         self.windows.max_entities = usize::MAX / 4;
         self.windows.max_total_events = usize::MAX / 4;
         self.windows.max_total_bytes = usize::MAX / 4;
