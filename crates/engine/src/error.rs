@@ -46,7 +46,8 @@ pub enum EngineError {
     InvalidFeatures(vigil_features::FeatureError),
     /// Feedback on a prediction this engine does not keep (too old, or never made).
     #[error(
-        "unknown prediction id {id:?} (the last {kept} predictions are kept; send the features instead)"
+        "unknown prediction id {id:?} (not among the last {kept} in memory nor the predictions \
+         kept in the sample store for reviews.retention_hours; send the features instead)"
     )]
     UnknownPrediction {
         /// The id as given.

@@ -486,7 +486,7 @@ async fn bad_feedback_names_the_problem_and_stores_nothing() {
     )
     .await;
     check(json!({ "prediction_id": "0123456789abcdef0123456789abcdef", "verdict": "CONFIRM" }), StatusCode::NOT_FOUND,
-        "unknown prediction id \"0123456789abcdef0123456789abcdef\" (the last 10000 predictions are kept".into()).await;
+        "unknown prediction id \"0123456789abcdef0123456789abcdef\" (not among the last 10000 in memory".into()).await;
     check(
         json!({ "prediction_id": "nope", "verdict": "CONFIRM" }),
         StatusCode::NOT_FOUND,
