@@ -1,6 +1,7 @@
 //! What one verdict costs inside the engine, with no HTTP: a 100-event Cowrie entity
 //! scored from parsed events (window policy, extraction, the model, the ledger), the same
-//! from its raw log lines (parsing included), and a bare feature vector.
+//! from its raw log lines (parsing included), a bare feature vector, and the explanation of
+//! a verdict (exact Shapley values of every feature).
 //!
 //! Setup (outside the timed closures): a champion bootstrapped in-process (1500 simulated
 //! entities, the default recipe), and the first 100 events of the busiest source of a real
@@ -66,6 +67,10 @@ fn bench(c: &mut Criterion) {
     let vector = engine.score_events(events.clone(), None).unwrap().features;
     group.bench_function("score_vector", |b| {
         b.iter(|| engine.score_vector(black_box(vector.as_slice()), None).unwrap());
+    });
+    let verdict = engine.score_events(events.clone(), None).unwrap();
+    group.bench_function("explain/every feature", |b| {
+        b.iter(|| black_box(&verdict).explain(None).unwrap());
     });
     group.finish();
 }

@@ -85,6 +85,12 @@ pub enum EngineError {
         /// The store's message.
         reason: String,
     },
+    /// The model cannot explain its verdicts (explanations are for tree models).
+    #[error("cannot explain: {reason}")]
+    Explain {
+        /// Why.
+        reason: String,
+    },
     /// A review listing or claim that cannot be run as asked.
     #[error("{reason}")]
     InvalidReview {

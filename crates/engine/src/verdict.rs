@@ -77,6 +77,42 @@ impl Verdict {
     pub fn model(&self) -> &Arc<LoadedModel> {
         &self.model
     }
+
+    /// Why the decided class scored what it did ([`vigil_model::Artifact::explain`]): its raw
+    /// score, the score at the training mean (`base`), and the `top` features (all when
+    /// `None`) by the size of their contribution, each with its value; `base` plus every
+    /// contribution is `score`. As JSON: `{"class", "base", "score", "contributions":
+    /// [{"feature", "value", "contribution"}]}`.
+    pub fn explain(&self, top: Option<usize>) -> Result<serde_json::Value, crate::EngineError> {
+        let artifact = self.model.artifact();
+        let explanation = artifact
+            .explain(self.features.as_slice(), self.scored.decision.class)
+            .map_err(|e| crate::EngineError::Explain { reason: e.to_string() })?;
+        let mut order: Vec<usize> = (0..explanation.contributions.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ca, cb) = (explanation.contributions[a].abs(), explanation.contributions[b].abs());
+            cb.total_cmp(&ca).then(a.cmp(&b))
+        });
+        order.truncate(top.unwrap_or(order.len()));
+        let names = &artifact.schema.names;
+        let values = self.features.as_slice();
+        let contributions: Vec<serde_json::Value> = order
+            .into_iter()
+            .map(|i| {
+                serde_json::json!({
+                    "feature": names[i],
+                    "value": values[i],
+                    "contribution": explanation.contributions[i],
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "class": self.class(),
+            "base": explanation.base,
+            "score": explanation.score,
+            "contributions": contributions,
+        }))
+    }
 }
 
 /// What a verdict is about, before scoring.

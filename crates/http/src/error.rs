@@ -136,6 +136,7 @@ impl From<vigil_engine::EngineError> for ApiError {
             E::UnknownLabel { .. } => Self::invalid("unknown_label", text),
             E::InvalidFeedback { .. } => Self::invalid("invalid_feedback", text),
             E::InvalidReview { .. } => Self::invalid("invalid_review", text),
+            E::Explain { .. } => Self::invalid("cannot_explain", text),
             E::UnknownReview { .. } => Self::not_found("unknown_review", text),
             E::ReviewHeld { .. } => Self::conflict("review_held", text),
             E::ReviewClosed { .. } => Self::conflict("review_closed", text),

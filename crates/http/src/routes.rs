@@ -98,6 +98,42 @@ fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
 #[serde(deny_unknown_fields)]
 struct FormatQuery {
     format: Option<String>,
+    /// `N` (the top N features) or `all`: add an explanation to each verdict.
+    explain: Option<String>,
+}
+
+/// The `explain` query parameter: `None` (no explanation) or how many features (`all` is
+/// `usize::MAX`).
+fn explain_of(
+    query: &Result<Query<FormatQuery>, QueryRejection>,
+) -> Result<Option<usize>, ApiError> {
+    let Ok(Query(FormatQuery { explain: Some(text), .. })) = query else { return Ok(None) };
+    if text == "all" {
+        return Ok(Some(usize::MAX));
+    }
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("explain={text:?}: give a number of features (1 or more) or all"),
+        )),
+    }
+}
+
+/// `verdict` as JSON with its explanation (`top` features) added.
+fn explained(verdict: &Verdict, top: usize) -> Result<serde_json::Value, ApiError> {
+    let mut value = serde_json::to_value(verdict)
+        .map_err(|e| ApiError::internal("serialising a verdict", &e))?;
+    value["explanation"] = verdict.explain(Some(top))?;
+    Ok(value)
+}
+
+/// The verdicts of a response, explained or not.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum VerdictList<'a> {
+    Plain(&'a [Verdict]),
+    Explained(Vec<serde_json::Value>),
 }
 
 fn format_of(query: Result<Query<FormatQuery>, QueryRejection>) -> Result<Format, ApiError> {
@@ -122,7 +158,7 @@ struct EventsResponse<'a> {
     truncated: usize,
     skipped: usize,
     rejected: Vec<RejectedLine>,
-    verdicts: &'a [Verdict],
+    verdicts: VerdictList<'a>,
 }
 
 /// `POST /v1/events?format=auto`: a batch in any supported format; one verdict per source.
@@ -134,6 +170,7 @@ async fn events(
 ) -> Result<Response, ApiError> {
     let limits = state.config().server.limits;
     media::json_or_lines(&headers)?;
+    let explain = explain_of(&query)?;
     let format = format_of(query)?;
     let body = body.map_err(|e| body_error(&e, limits.max_body_bytes))?;
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -182,7 +219,12 @@ async fn events(
         truncated: parsed.truncated,
         skipped: parsed.skipped,
         rejected,
-        verdicts: &ingest.verdicts,
+        verdicts: match explain {
+            None => VerdictList::Plain(&ingest.verdicts),
+            Some(top) => VerdictList::Explained(
+                ingest.verdicts.iter().map(|v| explained(v, top)).collect::<Result<_, _>>()?,
+            ),
+        },
     };
     Ok(Json(&response).into_response())
 }
@@ -224,6 +266,13 @@ async fn score(
     let limits = state.config().server.limits;
     let body = body.map_err(|e| body_error(&e, limits.max_body_bytes))?;
     let engine = state.engine();
+    let explain = explain_of(&query)?;
+    let respond_score = |verdict: &Verdict| -> Result<Response, ApiError> {
+        Ok(match explain {
+            None => Json(&ScoreResponse { verdict }).into_response(),
+            Some(top) => Json(json!({ "verdict": explained(verdict, top)? })).into_response(),
+        })
+    };
     if media::json_or_lines(&headers)? == Media::Lines {
         let format = format_of(query)?;
         if body.iter().all(u8::is_ascii_whitespace) {
@@ -231,7 +280,7 @@ async fn score(
         }
         require_model(&state)?;
         let events = parse_all(&state, &body, format, Numbering::Line)?;
-        return Ok(respond_score(&engine.score_events(events, None)?));
+        return respond_score(&engine.score_events(events, None)?);
     }
     if query.is_ok_and(|Query(q)| q.format.is_some()) {
         return Err(ApiError::bad_request(
@@ -270,11 +319,7 @@ async fn score(
             ));
         }
     };
-    Ok(respond_score(&verdict))
-}
-
-fn respond_score(verdict: &Verdict) -> Response {
-    Json(&ScoreResponse { verdict }).into_response()
+    respond_score(&verdict)
 }
 
 fn parse_ip(entity: &str) -> Result<IpAddr, ApiError> {

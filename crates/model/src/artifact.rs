@@ -15,6 +15,19 @@ pub const ARTIFACT_FORMAT: u32 = 1;
 /// First bytes of every artifact file.
 const MAGIC: &[u8; 8] = b"VIGILART";
 
+/// [`Artifact::explain`]'s answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// The class explained.
+    pub class: usize,
+    /// Its raw score at the reference row (the training mean).
+    pub base: f64,
+    /// Its raw score at the row.
+    pub score: f64,
+    /// Each feature's contribution, in schema order; they sum to `score - base`.
+    pub contributions: Vec<f64>,
+}
+
 /// The fitted classifier inside an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Model {
@@ -139,6 +152,36 @@ impl Artifact {
     /// The decided class of each raw row (calibrated probabilities through the thresholds).
     pub fn predict(&self, raw: ArrayView2<'_, f32>) -> Result<Vec<usize>> {
         Ok(self.thresholds.predict(self.probabilities(raw)?.view()))
+    }
+
+    /// Why class `class` scored what it did at the raw row `raw`: the class's raw score
+    /// (logit, before the temperature), the score at the reference row (the training
+    /// mean), and each feature's exact Shapley contribution to the difference, so that
+    /// `base + sum(contributions) == score` (interventional Shapley values against one
+    /// reference; the trees keep no per-node training counts, which the path-dependent
+    /// variant would need). Gradient-boosted trees only; other models are
+    /// [`ModelError::Unsupported`].
+    pub fn explain(&self, raw: &[f32], class: usize) -> Result<Explanation> {
+        let Model::Gbdt(gbdt) = &self.model else {
+            return Err(ModelError::Unsupported {
+                what: format!("explanations of a {} model (gbdt only)", self.model.name()),
+            });
+        };
+        let width = self.schema.names.len();
+        if raw.len() != width || class >= self.classes.len() {
+            return Err(ModelError::Unsupported {
+                what: format!("a row of {} values or class {class}", raw.len()),
+            });
+        }
+        let rows = ndarray::Array2::from_shape_vec(
+            (2, width),
+            [raw, self.standardizer.mean().as_slice().unwrap_or(&[])].concat(),
+        )
+        .map_err(|e| ModelError::Corrupt { reason: format!("standardiser mean: {e}") })?;
+        let z = self.standardizer.transform(rows.view())?;
+        let (x, r) = (z.row(0).to_vec(), z.row(1).to_vec());
+        let (score, base, contributions) = gbdt.explain_against(&x, &r, class);
+        Ok(Explanation { class, base, score, contributions })
     }
 
     /// The same artifact with temperature 1 and plain-argmax thresholds (for ablations).

@@ -24,6 +24,12 @@ pub enum ModelError {
         /// The width given.
         found: usize,
     },
+    /// Something this model cannot do, or an argument out of range for it.
+    #[error("not supported: {what}")]
+    Unsupported {
+        /// What was asked.
+        what: String,
+    },
     /// A feature value is NaN or infinite.
     #[error("non-finite {what} value {value} at row {row}, column {column}")]
     NonFinite {

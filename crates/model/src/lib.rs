@@ -59,7 +59,7 @@ mod mlp;
 pub mod pipeline;
 mod trees;
 
-pub use artifact::{ARTIFACT_FORMAT, Artifact, FeatureSchema, Model};
+pub use artifact::{ARTIFACT_FORMAT, Artifact, Explanation, FeatureSchema, Model};
 pub use classifier::{Classifier, Fit};
 pub use error::{ModelError, Result};
 pub use linear::{Linear, LinearParams, ValidLinearParams};

@@ -822,3 +822,53 @@ async fn the_review_queue_lists_claims_and_closes_through_the_router() {
     let r = post_json(&s.app, &uri, Some(FEEDBACK), &claim("bob")).await;
     assert_eq!((r.status, r.json["code"].as_str()), (StatusCode::CONFLICT, Some("review_closed")));
 }
+
+#[tokio::test]
+async fn scoring_routes_explain_verdicts_on_request() {
+    let s = server();
+    let lines = cowrie_logins("203.0.113.99", 6, 0);
+    let r = call_typed(
+        &s.app,
+        axum::http::Method::POST,
+        "/v1/score?format=cowrie&explain=3",
+        None,
+        Some("application/x-ndjson"),
+        lines.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let verdict = &r.json["verdict"];
+    let e = &verdict["explanation"];
+    assert_eq!(e["class"], verdict["class"]);
+    let top = e["contributions"].as_array().unwrap();
+    assert_eq!(top.len(), 3);
+    let sizes: Vec<f64> = top.iter().map(|c| c["contribution"].as_f64().unwrap().abs()).collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "largest first: {sizes:?}");
+    assert!(top[0]["feature"].is_string() && top[0]["value"].is_number());
+    // With every feature, base plus the contributions is the score.
+    let r = call_typed(
+        &s.app,
+        axum::http::Method::POST,
+        "/v1/score?format=cowrie&explain=all",
+        None,
+        Some("application/x-ndjson"),
+        lines.clone(),
+    )
+    .await;
+    let e = &r.json["verdict"]["explanation"];
+    let all = e["contributions"].as_array().unwrap();
+    assert_eq!(all.len(), 100);
+    let sum: f64 = all.iter().map(|c| c["contribution"].as_f64().unwrap()).sum();
+    let (base, score) = (e["base"].as_f64().unwrap(), e["score"].as_f64().unwrap());
+    assert!((base + sum - score).abs() < 1e-4, "{base} + {sum} != {score}");
+    // Ingest explains each verdict too; without the parameter nothing is added.
+    let r = ingest(&s.app, "/v1/events?explain=2", lines.clone()).await;
+    assert_eq!(r.json["verdicts"][0]["explanation"]["contributions"].as_array().unwrap().len(), 2);
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.98", 2, 0)).await;
+    assert!(r.json["verdicts"][0].get("explanation").is_none());
+    for bad in ["0", "many", "-1"] {
+        let r = ingest(&s.app, &format!("/v1/events?explain={bad}"), lines.clone()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(r.error().contains("explain="), "{}", r.error());
+    }
+}

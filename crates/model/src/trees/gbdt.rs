@@ -378,6 +378,25 @@ impl GradientBoosting {
         &self.importance
     }
 
+    /// Class `class`'s raw score (logit) at `x` and at the reference row `r`, and the exact
+    /// Shapley value of every feature for the difference (see `Tree::shapley_against`):
+    /// `at_r + sum(phi) == at_x` up to float rounding. Rows are in the model's input space.
+    ///
+    /// # Panics
+    /// If a row is not `n_features` wide or `class` is out of range.
+    pub fn explain_against(&self, x: &[f32], r: &[f32], class: usize) -> (f64, f64, Vec<f64>) {
+        assert!(x.len() == self.n_features && r.len() == self.n_features && class < self.n_classes);
+        let mut phi = vec![0.0; self.n_features];
+        let base = f64::from(self.base_scores[class]);
+        let (mut at_x, mut at_r) = (base, base);
+        for tree in self.trees.iter().skip(class).step_by(self.n_classes) {
+            at_x += f64::from(tree.leaf_values(tree.leaf(x, 1, 0, 1), 1)[0]);
+            at_r += f64::from(tree.leaf_values(tree.leaf(r, 1, 0, 1), 1)[0]);
+            tree.shapley_against(x, r, &mut phi);
+        }
+        (at_x, at_r, phi)
+    }
+
     /// Total number of leaves over all trees (a size measure for reports).
     pub fn n_leaves(&self) -> usize {
         self.trees.iter().map(|t| t.n_leaves(1)).sum()

@@ -154,3 +154,61 @@ fn balancing_touches_only_the_training_split() {
     let max = *tr.class_counts().iter().max().unwrap();
     assert!(balance.counts_after.iter().all(|&c| c == max), "{:?}", balance.counts_after);
 }
+
+/// Brute-force Shapley values of `class`'s logit at `x` against `r` over features 0..3:
+/// every subset, with the logit computed by the model itself.
+fn brute_shapley(artifact: &Artifact, x: &[f32], r: &[f32], class: usize) -> Vec<f64> {
+    let n = x.len();
+    let logit = |mask: usize| {
+        let row: Vec<f32> =
+            (0..n).map(|i| if mask & (1 << i) != 0 { x[i] } else { r[i] }).collect();
+        f64::from(
+            artifact.logits(Array2::from_shape_vec((1, n), row).unwrap().view()).unwrap()
+                [[0, class]],
+        )
+    };
+    let fact = |k: usize| (1..=k).map(|v| v as f64).product::<f64>();
+    (0..n)
+        .map(|i| {
+            (0..1 << n)
+                .filter(|s| s & (1 << i) == 0)
+                .map(|s: usize| {
+                    let size = s.count_ones() as usize;
+                    fact(size) * fact(n - size - 1) / fact(n) * (logit(s | (1 << i)) - logit(s))
+                })
+                .sum()
+        })
+        .collect()
+}
+
+#[test]
+fn tree_explanations_add_up_and_equal_the_brute_force_shapley_values() {
+    let (tr, va) = splits();
+    let (artifact, _) =
+        train(&recipe(ModelSpec::Gbdt(GbdtParams::new().max_rounds(30).seed(3))), "v1", &tr, &va)
+            .unwrap();
+    let mean: Vec<f32> = artifact.standardizer.mean().to_vec();
+    for row in va.features().rows().into_iter().take(25) {
+        let x = row.to_vec();
+        let logits = artifact.logits(row.insert_axis(ndarray::Axis(0))).unwrap();
+        for class in 0..3 {
+            let e = artifact.explain(&x, class).unwrap();
+            // Local accuracy: base + contributions = score = the model's own logit.
+            let sum: f64 = e.contributions.iter().sum();
+            assert!((e.base + sum - e.score).abs() < 1e-4, "{} + {sum} != {}", e.base, e.score);
+            assert!((e.score - f64::from(logits[[0, class]])).abs() < 1e-4);
+            // Exactly the Shapley values of the game "x on S, the mean elsewhere".
+            let brute = brute_shapley(&artifact, &x, &mean, class);
+            for (a, b) in e.contributions.iter().zip(&brute) {
+                assert!((a - b).abs() < 1e-4, "{:?} vs {brute:?}", e.contributions);
+            }
+        }
+    }
+    // The mean itself: nothing to explain.
+    let e = artifact.explain(&mean, 1).unwrap();
+    assert!(e.contributions.iter().all(|&c| c == 0.0) && (e.base - e.score).abs() < 1e-9);
+    // Other models and bad rows are refused, naming why.
+    let (mlp, _) = train(&recipe(specs()[0].clone()), "v1", &tr, &va).unwrap();
+    assert!(matches!(mlp.explain(&mean, 0), Err(ModelError::Unsupported { .. })));
+    assert!(artifact.explain(&[1.0], 0).is_err() && artifact.explain(&mean, 9).is_err());
+}
