@@ -138,15 +138,27 @@ impl WebhookConfig {
             .strip_prefix("http://")
             .ok_or_else(|| bad("must start with http:// (https is not supported: use a proxy)"))?;
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+        // `[v6]`, `[v6]:port`, `host`, `host:port`; a bare IPv6 address needs brackets.
+        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+            let (host, after) = bracketed.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+            if after.is_empty() {
+                (host, 80)
+            } else {
+                let port = after.strip_prefix(':').ok_or_else(|| bad("bad port"))?;
                 (host, port.parse::<u16>().map_err(|_| bad("bad port"))?)
             }
-            _ => (authority, 80),
+        } else {
+            match authority.split_once(':') {
+                Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad("bad port"))?),
+                None => (authority, 80),
+            }
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '@') {
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        {
             return Err(bad("no host"));
+        }
+        if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("spaces or control characters in the path"));
         }
         let path = if path.is_empty() { "/" } else { path };
         Ok((host.to_owned(), port, path.to_owned()))
@@ -556,10 +568,24 @@ impl Config {
         }
         if let Some(webhook) = &self.server.webhook {
             webhook.target()?;
-            if webhook.queue == 0 || webhook.max_attempts == 0 || webhook.timeout_ms == 0 {
+            let w = webhook;
+            if !(1..=1_000_000).contains(&w.queue)
+                || !(1..=100).contains(&w.max_attempts)
+                || w.timeout_ms == 0
+                || w.backoff_ms == 0
+                || w.backoff_ms > w.max_backoff_ms
+            {
                 return fail(
-                    "server.webhook: queue, max_attempts and timeout_ms must be positive".into(),
+                    "server.webhook: need queue in 1..=1000000, max_attempts in 1..=100, \
+                     timeout_ms > 0 and 0 < backoff_ms <= max_backoff_ms"
+                        .into(),
                 );
+            }
+            let secrets = [("bearer", &w.bearer), ("hmac_key", &w.hmac_key)];
+            if let Some((name, _)) = secrets.iter().find(|(_, v)| {
+                v.as_deref().is_some_and(|v| v.is_empty() || v.chars().any(char::is_control))
+            }) {
+                return fail(format!("server.webhook.{name} is empty or has control characters"));
             }
         }
         let auth = &self.server.auth;
@@ -622,6 +648,9 @@ mod tests {
         );
         assert_eq!(target("http://receiver").unwrap(), ("receiver".into(), 80, "/".into()));
         assert_eq!(target("http://[::1]:81/a").unwrap(), ("::1".into(), 81, "/a".into()));
+        assert_eq!(target("http://[::1]/a").unwrap(), ("::1".into(), 80, "/a".into()));
+        assert!(target("http://::1:81/").is_err());
+        assert!(target("http://x/a b").unwrap_err().to_string().contains("path"));
         assert!(target("https://x/").unwrap_err().to_string().contains("https is not supported"));
         assert!(target("http://x:http/").unwrap_err().to_string().contains("bad port"));
         assert!(target("http:///a").unwrap_err().to_string().contains("no host"));

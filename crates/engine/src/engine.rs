@@ -545,7 +545,7 @@ impl Engine {
                 let id: PredictionId = id_text.trim().parse().map_err(|()| unknown())?;
                 let prediction = match self.inner.ledger.get(id) {
                     Some(p) => Some(p),
-                    None => self.kept(id)?.map(Arc::new),
+                    None => self.kept(id).await?.map(Arc::new),
                 };
                 let Some(prediction) = prediction else {
                     // Neither in memory nor kept (evicted, pruned, or another store's), but
@@ -571,18 +571,28 @@ impl Engine {
                 let features =
                     FeatureVector::from_slice(&features).map_err(EngineError::InvalidFeatures)?;
                 let entity = entity_name(entity.as_deref(), &features)?;
-                let (ml_prediction, ml_confidence, model_version) = if let Some(p) = prediction {
-                    p
-                } else {
-                    let model = self.current_model()?;
-                    let scored = model.score(std::slice::from_ref(&features))?;
-                    let s = &scored[0];
-                    (
-                        model.class_name(s.decision.class).to_owned(),
-                        f64::from(s.confidence()).clamp(0.0, 1.0),
-                        model.version().to_owned(),
-                    )
-                };
+                let (ml_prediction, ml_confidence, model_version) =
+                    if let Some((p, c, v)) = prediction {
+                        // The class as the model names it: it labels metrics and picks the route.
+                        let canonical = threat
+                            .parse(&p)
+                            .ok()
+                            .and_then(|i| threat.name(i))
+                            .map(str::to_owned)
+                            .ok_or_else(|| EngineError::UnknownLabel {
+                                reason: format!("unknown ml_prediction {p:?}"),
+                            })?;
+                        (canonical, c, v)
+                    } else {
+                        let model = self.current_model()?;
+                        let scored = model.score(std::slice::from_ref(&features))?;
+                        let s = &scored[0];
+                        (
+                            model.class_name(s.decision.class).to_owned(),
+                            f64::from(s.confidence()).clamp(0.0, 1.0),
+                            model.version().to_owned(),
+                        )
+                    };
                 let sample = NewSample {
                     entity,
                     schema_version: SCHEMA_VERSION.to_owned(),
@@ -685,8 +695,13 @@ impl Engine {
 
     /// A prediction the sample store kept (made before a restart, evicted from the ledger, or
     /// made by another server on the same store), as the ledger would hold it.
-    fn kept(&self, id: PredictionId) -> Result<Option<Prediction>> {
-        let Some(p) = self.inner.samples.prediction(&id.to_string())? else {
+    async fn kept(&self, id: PredictionId) -> Result<Option<Prediction>> {
+        let samples = self.inner.samples.clone();
+        let found = tokio::task::spawn_blocking(move || samples.prediction(&id.to_string()))
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))??;
+        // A vector of another feature schema would be trained on under this one's names.
+        let Some(p) = found.filter(|p| p.schema_version == SCHEMA_VERSION) else {
             return Ok(None);
         };
         let Ok(features) = FeatureVector::from_slice(&p.features) else {
@@ -840,6 +855,7 @@ fn kept_prediction(model: &LoadedModel, v: &Verdict) -> NewPrediction {
     NewPrediction {
         prediction_id: v.prediction_id.to_string(),
         entity: v.entity.clone(),
+        schema_version: SCHEMA_VERSION.to_owned(),
         class: v.class().to_owned(),
         confidence: f64::from(v.confidence()).clamp(0.0, 1.0),
         probabilities: model

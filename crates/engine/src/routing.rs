@@ -63,9 +63,15 @@ impl RoutingConfig {
         }
         let threat = ClassSet::threat();
         for class in self.by_class.keys() {
-            if threat.parse(class).is_err() {
+            // Verdicts are routed by the class's own name, so only that spelling works.
+            if !threat.names().iter().any(|name| name == class) {
+                let hint = threat
+                    .parse(class)
+                    .ok()
+                    .and_then(|i| threat.name(i))
+                    .map_or(String::new(), |name| format!("; write it {name:?}"));
                 return bad(format!(
-                    "routing.by_class: unknown class {class:?} (known: {})",
+                    "routing.by_class: unknown class {class:?} (classes: {}){hint}",
                     threat.names().join(", ")
                 ));
             }
@@ -105,13 +111,15 @@ impl ReviewConfig {
     /// Checks that every duration is positive and the default lease within the longest.
     pub fn check(&self) -> Result<()> {
         if self.retention_hours == 0
+            || self.retention_hours > 87_600
             || self.lease_secs == 0
             || self.lease_secs > self.max_lease_secs
         {
             return Err(EngineError::Config {
                 reason: format!(
-                    "reviews: need retention_hours > 0 and 0 < lease_secs ({}) <= max_lease_secs ({})",
-                    self.lease_secs, self.max_lease_secs
+                    "reviews: need 0 < retention_hours ({}) <= 87600 and 0 < lease_secs ({}) <= \
+                     max_lease_secs ({})",
+                    self.retention_hours, self.lease_secs, self.max_lease_secs
                 ),
             });
         }
@@ -147,6 +155,9 @@ mod tests {
         let mut unknown = RoutingConfig::default();
         unknown.by_class.insert("Aliens".into(), Route::Human);
         assert!(check(unknown).contains("unknown class \"Aliens\""));
+        let mut lower = RoutingConfig::default();
+        lower.by_class.insert("apt".into(), Route::Human);
+        assert!(check(lower).contains("write it \"APT\""));
         let parsed: RoutingConfig =
             toml::from_str("autonomous_at = 0.95\n[by_class]\nAPT = \"human\"\n").unwrap();
         assert_eq!(parsed.by_class["APT"], Route::Human);

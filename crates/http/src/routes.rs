@@ -536,7 +536,14 @@ async fn reviews(
     let bad = |e: String| ApiError::bad_request("invalid_query", e);
     let defaults = ReviewQuery::default();
     let query = ReviewQuery {
-        route: p.route.map(|r| r.parse::<Route>().map_err(|e| bad(e.to_string()))).transpose()?,
+        route: match p.route.as_deref() {
+            None => None,
+            Some("council") => Some(Route::Council),
+            Some("human") => Some(Route::Human),
+            Some(other) => {
+                return Err(bad(format!("unknown route {other:?} (council or human)")));
+            }
+        },
         filter: p.status.map_or(Ok(defaults.filter), |s| s.parse::<ReviewFilter>().map_err(bad))?,
         order: p.order.map_or(Ok(defaults.order), |s| s.parse::<ReviewOrder>().map_err(bad))?,
         limit: p.limit.unwrap_or(defaults.limit),

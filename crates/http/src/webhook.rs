@@ -109,7 +109,8 @@ async fn post(
         .await
         .map_err(|e| format!("handshake: {e}"))?;
     tokio::spawn(connection);
-    let host_header = if *port == 80 { host.clone() } else { format!("{host}:{port}") };
+    let host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+    let host_header = if *port == 80 { host } else { format!("{host}:{port}") };
     let mut request = Request::post(path.as_str())
         .header(header::HOST, host_header)
         .header(header::CONTENT_TYPE, "application/json")

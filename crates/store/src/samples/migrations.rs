@@ -74,31 +74,33 @@ ALTER TABLE samples ADD COLUMN route TEXT CHECK (route IS NULL OR route IN ('aut
 
 /// Predictions made on ingested events, kept for their retention period so that feedback
 /// can name them after a restart; those routed to the council or a human are the review
-/// queue (issue 13): open until their feedback closes them, leased to one reviewer at a
-/// time.
+/// queue (issue 13): open until their feedback closes them or a newer verdict on the same
+/// entity supersedes them, leased to one reviewer at a time.
 const V4: &str = r"
 CREATE TABLE predictions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     prediction_id TEXT    NOT NULL UNIQUE CHECK (prediction_id <> ''),
     created_at    INTEGER NOT NULL,
     entity        TEXT    NOT NULL,
+    schema_version TEXT   NOT NULL,
     class         TEXT    NOT NULL,
     confidence    REAL    NOT NULL CHECK (confidence BETWEEN 0 AND 1),
     probabilities TEXT    NOT NULL CHECK (json_valid(probabilities)),
     route         TEXT    NOT NULL CHECK (route IN ('autonomous', 'council', 'human')),
     model_version TEXT    NOT NULL,
     features      BLOB    NOT NULL,
-    status        TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    status        TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed', 'superseded')),
     claimed_by    TEXT,
     lease_until   INTEGER,
     closed_at     INTEGER,
     sample_id     INTEGER,
-    CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+    CHECK ((status = 'open') = (closed_at IS NULL))
 );
 
 CREATE INDEX predictions_queue ON predictions (route, status, id);
 CREATE INDEX predictions_confidence ON predictions (route, status, confidence, id);
 CREATE INDEX predictions_age ON predictions (created_at);
+CREATE INDEX predictions_entity ON predictions (entity) WHERE status = 'open';
 ";
 
 const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3), M::up(V4)];

@@ -174,7 +174,7 @@ impl SampleStore {
         let sample = sample.check(self.inner.classes.as_ref())?;
         self.inner
             .writer
-            .run_statement_async(move |conn| {
+            .run_async(move |conn| {
                 let stored = |conn: &Connection| -> Result<Option<(i64, String, Option<String>)>> {
                     conn.prepare_cached(
                         "SELECT id, council_verdict, correct_label FROM samples WHERE prediction_id = ?1",
@@ -684,7 +684,7 @@ impl FromStr for Route {
             "autonomous" => Ok(Self::Autonomous),
             "council" => Ok(Self::Council),
             "human" => Ok(Self::Human),
-            _ => Err(StoreError::InvalidSample {
+            _ => Err(StoreError::InvalidQuery {
                 reason: format!("unknown route {s:?} (autonomous, council or human)"),
             }),
         }

@@ -1,8 +1,9 @@
 //! Persisted predictions and the review queue (issue 13): every prediction made on ingested
 //! events is kept (so feedback can name it after a restart, for the retention period), and
 //! those routed to the council or a human are review items: listed oldest or least
-//! confident first, claimed under a lease so two reviewers never hold the same one, and
-//! closed by the feedback on their prediction id.
+//! confident first, claimed under a lease so two reviewers never hold the same one, closed
+//! by the feedback on their prediction id, and superseded by a newer verdict on the same
+//! entity unless someone holds them (an entity waits in the queue once, at its latest).
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +23,8 @@ pub struct NewPrediction {
     pub prediction_id: String,
     /// The entity (source IP).
     pub entity: String,
+    /// The feature-schema version of `features`.
+    pub schema_version: String,
     /// The decided class.
     pub class: String,
     /// Its calibrated probability, in [0, 1].
@@ -44,6 +47,8 @@ pub enum ReviewStatus {
     Open,
     /// Its feedback is stored.
     Closed,
+    /// A newer verdict on the same entity replaced it (its feedback is still taken).
+    Superseded,
 }
 
 /// A kept prediction (a review item when its route is council or human).
@@ -55,6 +60,8 @@ pub struct StoredPrediction {
     pub created_at: Timestamp,
     /// The entity.
     pub entity: String,
+    /// The feature-schema version of `features`.
+    pub schema_version: String,
     /// The decided class.
     pub class: String,
     /// Its calibrated probability.
@@ -67,14 +74,14 @@ pub struct StoredPrediction {
     pub model_version: String,
     /// The feature vector.
     pub features: Vec<f32>,
-    /// Open or closed.
+    /// Open, closed or superseded.
     pub status: ReviewStatus,
     /// Who holds the lease, if anyone (an expired lease is shown until someone else
     /// claims the item).
     pub claimed_by: Option<String>,
     /// Until when the lease holds.
     pub lease_until: Option<Timestamp>,
-    /// When its feedback was stored.
+    /// When its feedback was stored, or a newer verdict superseded it.
     pub closed_at: Option<Timestamp>,
     /// The feedback's sample id.
     pub sample_id: Option<i64>,
@@ -93,6 +100,8 @@ pub enum ReviewFilter {
     Open,
     /// Closed by their feedback.
     Closed,
+    /// Replaced by a newer verdict on the same entity.
+    Superseded,
     /// Everything.
     All,
 }
@@ -106,10 +115,11 @@ impl FromStr for ReviewFilter {
             "claimed" => Self::Claimed,
             "open" => Self::Open,
             "closed" => Self::Closed,
+            "superseded" => Self::Superseded,
             "all" => Self::All,
             other => {
                 return Err(format!(
-                    "unknown status {other:?} (pending, claimed, open, closed or all)"
+                    "unknown status {other:?} (pending, claimed, open, closed, superseded or all)"
                 ));
             }
         })
@@ -185,7 +195,7 @@ pub enum Claim {
         /// Until when.
         until: Timestamp,
     },
-    /// The item is closed.
+    /// The item is closed (or superseded by a newer verdict on its entity).
     Closed,
     /// No such review item (unknown id, pruned, or an autonomous prediction).
     Missing,
@@ -220,7 +230,8 @@ impl FromStr for Cursor {
 }
 
 const COLUMNS: &str = "id, prediction_id, created_at, entity, class, confidence, probabilities, \
-    route, model_version, features, status, claimed_by, lease_until, closed_at, sample_id";
+    route, model_version, features, status, claimed_by, lease_until, closed_at, sample_id, \
+    schema_version";
 
 fn prediction_row(r: &Row<'_>) -> rusqlite::Result<Result<StoredPrediction>> {
     let row: i64 = r.get(0)?;
@@ -238,6 +249,7 @@ fn prediction_row(r: &Row<'_>) -> rusqlite::Result<Result<StoredPrediction>> {
         let status = match status.as_str() {
             "open" => ReviewStatus::Open,
             "closed" => ReviewStatus::Closed,
+            "superseded" => ReviewStatus::Superseded,
             other => return Err(corrupt(format!("status {other:?}"))),
         };
         let features = features_from_blob(row, &blob).map_err(|e| corrupt(e.to_string()))?;
@@ -252,6 +264,7 @@ fn prediction_row(r: &Row<'_>) -> rusqlite::Result<Result<StoredPrediction>> {
         prediction_id: r.get(1)?,
         created_at: timestamp(r.get(2)?),
         entity: r.get(3)?,
+        schema_version: r.get(15)?,
         class: r.get(4)?,
         confidence: r.get(5)?,
         probabilities,
@@ -271,6 +284,7 @@ fn check(p: &NewPrediction) -> Result<()> {
     for (what, value) in [
         ("prediction id", &p.prediction_id),
         ("entity", &p.entity),
+        ("schema version", &p.schema_version),
         ("class", &p.class),
         ("model version", &p.model_version),
     ] {
@@ -295,8 +309,8 @@ fn insert(conn: &Connection, p: &NewPrediction, now: i64) -> Result<()> {
     let features: Vec<u8> = p.features.iter().flat_map(|v| v.to_le_bytes()).collect();
     conn.prepare_cached(
         "INSERT INTO predictions (prediction_id, created_at, entity, class, confidence, \
-         probabilities, route, model_version, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-         ON CONFLICT (prediction_id) DO NOTHING",
+         probabilities, route, model_version, features, schema_version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (prediction_id) DO NOTHING",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -309,9 +323,18 @@ fn insert(conn: &Connection, p: &NewPrediction, now: i64) -> Result<()> {
             p.route.as_str(),
             p.model_version,
             features,
+            p.schema_version,
         ])
     })
     .map_err(StoreError::sqlite("keeping a prediction"))?;
+    // The entity's older open items, unless someone holds them, give way to this verdict.
+    conn.prepare_cached(
+        "UPDATE predictions SET status = 'superseded', closed_at = ?2 \
+         WHERE entity = ?1 AND status = 'open' AND prediction_id <> ?3 \
+         AND (lease_until IS NULL OR lease_until <= ?2)",
+    )
+    .and_then(|mut stmt| stmt.execute(params![p.entity, now, p.prediction_id]))
+    .map_err(StoreError::sqlite("superseding older review items"))?;
     Ok(())
 }
 
@@ -320,7 +343,7 @@ fn insert(conn: &Connection, p: &NewPrediction, now: i64) -> Result<()> {
 pub(super) fn close(conn: &Connection, prediction_id: &str, sample_id: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE predictions SET status = 'closed', closed_at = ?2, sample_id = ?3 \
-         WHERE prediction_id = ?1 AND status = 'open'",
+         WHERE prediction_id = ?1 AND status <> 'closed'",
     )
     .and_then(|mut stmt| stmt.execute(params![prediction_id, now_us(), sample_id]))
     .map_err(StoreError::sqlite("closing a review item"))?;
@@ -379,6 +402,7 @@ impl SampleStore {
             ReviewFilter::Claimed => " AND status = 'open' AND lease_until > ?1",
             ReviewFilter::Open => " AND status = 'open' AND ?1 = ?1",
             ReviewFilter::Closed => " AND status = 'closed' AND ?1 = ?1",
+            ReviewFilter::Superseded => " AND status = 'superseded' AND ?1 = ?1",
             ReviewFilter::All => " AND ?1 = ?1",
         });
         let (after_confidence, after_row) =
@@ -423,7 +447,10 @@ impl SampleStore {
         until: Timestamp,
     ) -> Result<Claim> {
         let reviewer = reviewer.trim().to_owned();
-        if reviewer.is_empty() || reviewer.len() > 128 || reviewer.chars().any(char::is_control) {
+        if reviewer.is_empty()
+            || reviewer.chars().count() > 128
+            || reviewer.chars().any(char::is_control)
+        {
             return Err(StoreError::InvalidQuery {
                 reason: "reviewer must be 1 to 128 characters, no control characters".into(),
             });
@@ -457,7 +484,7 @@ impl SampleStore {
                 Ok(match item {
                     None => Claim::Missing,
                     Some(item) if changed == 1 => Claim::Claimed(Box::new(item)),
-                    Some(item) if item.status == ReviewStatus::Closed => Claim::Closed,
+                    Some(item) if item.status != ReviewStatus::Open => Claim::Closed,
                     Some(item) => Claim::Held {
                         by: item.claimed_by.unwrap_or_default(),
                         until: item.lease_until.unwrap_or(Timestamp::MIN),
@@ -468,16 +495,27 @@ impl SampleStore {
     }
 
     /// Deletes kept predictions made before `before` (open review items too: retention is
-    /// the promise); returns how many.
+    /// the promise), 5,000 per write so that other writes go on between; returns how many.
     pub async fn prune_predictions(&self, before: Timestamp) -> Result<usize> {
         let before = before.as_microsecond();
-        self.inner
-            .writer
-            .run_statement_async(move |conn| {
-                conn.prepare_cached("DELETE FROM predictions WHERE created_at < ?1")
+        let mut total = 0;
+        loop {
+            let deleted = self
+                .inner
+                .writer
+                .run_statement_async(move |conn| {
+                    conn.prepare_cached(
+                        "DELETE FROM predictions WHERE id IN \
+                         (SELECT id FROM predictions WHERE created_at < ?1 LIMIT 5000)",
+                    )
                     .and_then(|mut s| s.execute([before]))
                     .map_err(StoreError::sqlite("pruning predictions"))
-            })
-            .await
+                })
+                .await?;
+            total += deleted;
+            if deleted < 5000 {
+                return Ok(total);
+            }
+        }
     }
 }

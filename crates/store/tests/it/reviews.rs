@@ -10,7 +10,8 @@ use vigil_store::{
 fn prediction(id: &str, route: Route, confidence: f64) -> NewPrediction {
     NewPrediction {
         prediction_id: id.into(),
-        entity: "203.0.113.9".into(),
+        entity: format!("source-{id}"),
+        schema_version: "v1".into(),
         class: "Brute Force".into(),
         confidence,
         probabilities: vec![("Normal".into(), 0.25), ("Brute Force".into(), 0.75)],
@@ -131,7 +132,7 @@ async fn a_lease_goes_to_one_reviewer_until_it_expires_and_feedback_closes_the_i
     ));
     // The feedback on its prediction closes it.
     let sample = NewSample {
-        entity: "203.0.113.9".into(),
+        entity: "source-p1".into(),
         schema_version: "v1".into(),
         features: vec![1.0, 2.5, -3.0],
         model_version: "v1".into(),
@@ -191,4 +192,48 @@ async fn kept_predictions_survive_a_reopen_and_retention_prunes_old_ones() {
     let cut = Timestamp::now() + SignedDuration::from_secs(1);
     assert_eq!(store.prune_predictions(cut).await.unwrap(), 1);
     assert!(store.prediction("old").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_newer_verdict_on_an_entity_supersedes_its_open_items_unless_someone_holds_one() {
+    let (_dir, store) = open();
+    let on = |id: &str, entity: &str, route| NewPrediction {
+        entity: entity.into(),
+        ..prediction(id, route, 0.4)
+    };
+    store
+        .keep_predictions(vec![on("a1", "A", Route::Human), on("b1", "B", Route::Council)])
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    store.claim_review("b1", "alice", now, now + SignedDuration::from_secs(600)).await.unwrap();
+    store
+        .keep_predictions(vec![on("a2", "A", Route::Council), on("b2", "B", Route::Human)])
+        .await
+        .unwrap();
+    let list =
+        |filter| store.reviews(&ReviewQuery { filter, ..ReviewQuery::default() }, now).unwrap();
+    assert_eq!(ids(&list(ReviewFilter::Open)), ["b1", "a2", "b2"], "a1 gave way; b1 is held");
+    assert_eq!(ids(&list(ReviewFilter::Superseded)), ["a1"]);
+    // An autonomous verdict supersedes too: the model no longer needs help with A.
+    store.keep_predictions(vec![on("a3", "A", Route::Autonomous)]).await.unwrap();
+    assert_eq!(ids(&list(ReviewFilter::Open)), ["b1", "b2"]);
+    assert_eq!(
+        store.claim_review("a1", "bob", now, now + SignedDuration::from_secs(60)).await.unwrap(),
+        Claim::Closed
+    );
+    // Feedback on a superseded item is still taken, and closes it.
+    let sample = NewSample {
+        entity: "A".into(),
+        schema_version: "v1".into(),
+        features: vec![1.0, 2.5, -3.0],
+        model_version: "v1".into(),
+        ml_prediction: "Brute Force".into(),
+        ml_confidence: 0.4,
+        verdict: Verdict::Confirm,
+        correct_label: None,
+        route: Some(Route::Human),
+    };
+    store.insert_for_prediction("a1", sample).await.unwrap();
+    assert_eq!(store.prediction("a1").unwrap().unwrap().status, ReviewStatus::Closed);
 }
