@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod balance;
 mod benchmark;
 mod data;
+mod explain;
 mod features;
 mod learning_loop;
 mod realcheck;
@@ -38,6 +39,9 @@ enum Command {
     /// Measure the learning loop: a labelled stream (simulator or a real log with the
     /// weak-label council) through engine, council reviews and retrain; the held-out curve.
     Loop(learning_loop::Args),
+    /// Explain a champion's verdict on a features-CSV row or on one source of a log: each
+    /// feature's contribution to the decided class's score.
+    Explain(explain::Args),
 }
 
 /// What a finished command says about its gates.
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Features(args) => features::run(&args),
         Command::Realcheck(args) => realcheck::run(&args),
         Command::Loop(args) => learning_loop::run(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

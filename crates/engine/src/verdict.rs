@@ -108,6 +108,7 @@ impl Verdict {
             .collect();
         Ok(serde_json::json!({
             "class": self.class(),
+            "method": explanation.method,
             "base": explanation.base,
             "score": explanation.score,
             "contributions": contributions,

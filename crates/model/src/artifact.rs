@@ -24,9 +24,16 @@ pub struct Explanation {
     pub base: f64,
     /// Its raw score at the row.
     pub score: f64,
-    /// Each feature's contribution, in schema order; they sum to `score - base`.
+    /// Each feature's contribution, in schema order; they sum to `score - base` (exactly
+    /// for `shapley`, up to the midpoint rule's error for `integrated_gradients`).
     pub contributions: Vec<f64>,
+    /// `shapley` (trees: exact Shapley values against the training mean) or
+    /// `integrated_gradients` (the MLP: integrated gradients from the training mean).
+    pub method: &'static str,
 }
+
+/// Midpoint samples of the MLP's integrated gradients.
+const IG_STEPS: usize = 128;
 
 /// The fitted classifier inside an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,14 +166,15 @@ impl Artifact {
     /// mean), and each feature's exact Shapley contribution to the difference, so that
     /// `base + sum(contributions) == score` (interventional Shapley values against one
     /// reference; the trees keep no per-node training counts, which the path-dependent
-    /// variant would need). Gradient-boosted trees only; other models are
+    /// variant would need). For the MLP, integrated gradients from the same reference
+    /// (`IG_STEPS` midpoints). The forest and the linear baseline are
     /// [`ModelError::Unsupported`].
     pub fn explain(&self, raw: &[f32], class: usize) -> Result<Explanation> {
-        let Model::Gbdt(gbdt) = &self.model else {
+        if !matches!(self.model, Model::Gbdt(_) | Model::Mlp(_)) {
             return Err(ModelError::Unsupported {
-                what: format!("explanations of a {} model (gbdt only)", self.model.name()),
+                what: format!("explanations of a {} model (gbdt or mlp)", self.model.name()),
             });
-        };
+        }
         let width = self.schema.names.len();
         if raw.len() != width || class >= self.classes.len() {
             return Err(ModelError::Unsupported {
@@ -180,8 +188,18 @@ impl Artifact {
         .map_err(|e| ModelError::Corrupt { reason: format!("standardiser mean: {e}") })?;
         let z = self.standardizer.transform(rows.view())?;
         let (x, r) = (z.row(0).to_vec(), z.row(1).to_vec());
-        let (score, base, contributions) = gbdt.explain_against(&x, &r, class);
-        Ok(Explanation { class, base, score, contributions })
+        let (score, base, contributions, method) = match &self.model {
+            Model::Gbdt(gbdt) => {
+                let (score, base, phi) = gbdt.explain_against(&x, &r, class);
+                (score, base, phi, "shapley")
+            }
+            Model::Mlp(mlp) => {
+                let (score, base, ig) = mlp.integrated_gradients(&x, &r, class, IG_STEPS);
+                (score, base, ig, "integrated_gradients")
+            }
+            _ => unreachable!("checked above"),
+        };
+        Ok(Explanation { class, base, score, contributions, method })
     }
 
     /// The same artifact with temperature 1 and plain-argmax thresholds (for ablations).

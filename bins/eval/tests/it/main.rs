@@ -495,3 +495,88 @@ fn realcheck_reports_agreement_with_weak_labels_and_gates() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("has no champion"), "{}", stderr(&output));
 }
+
+/// `explain` answers for a log's source and for a features-CSV row, with contributions that
+/// add up, and names what is missing.
+#[test]
+fn explain_shows_contributions_that_add_up_for_a_source_and_a_csv_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry");
+    {
+        let registry = vigil_registry::Registry::open(&registry).unwrap();
+        let artifact = vigil_retrain::synthetic::tiny_artifact(4);
+        let info = vigil_registry::NewVersion::for_artifact(
+            &artifact,
+            serde_json::json!({}),
+            serde_json::json!({ "model": "gbdt" }),
+            None,
+        );
+        let manifest = registry.register(&artifact.to_bytes().unwrap(), info).unwrap();
+        registry.promote(&manifest.version, "explain test").unwrap();
+    }
+    let registry = registry.to_str().unwrap();
+    let log = workspace("fixtures/events/cowrie.json");
+    let log = log.to_str().unwrap();
+    let check = |output: &Output| -> serde_json::Value {
+        assert!(output.status.success(), "{}\n{}", stdout(output), stderr(output));
+        let verdict: serde_json::Value = serde_json::from_str(&stdout(output)).unwrap();
+        let e = &verdict["explanation"];
+        let all = e["contributions"].as_array().unwrap();
+        assert_eq!(all.len(), 100);
+        let sum: f64 = all.iter().map(|c| c["contribution"].as_f64().unwrap()).sum();
+        let (base, score) = (e["base"].as_f64().unwrap(), e["score"].as_f64().unwrap());
+        assert!((base + sum - score).abs() < 1e-4, "{base} + {sum} != {score}");
+        verdict
+    };
+    let by_source = check(&eval(&[
+        "explain",
+        "--input",
+        log,
+        "--format",
+        "cowrie",
+        "--source",
+        "192.0.2.10",
+        "--registry",
+        registry,
+        "--top",
+        "100",
+        "--json",
+    ]));
+    assert_eq!(by_source["entity"], "192.0.2.10");
+    // The same source through a features CSV gives the same explanation.
+    let csv = dir.path().join("f.csv");
+    let output = eval(&["features", "--input", log, "--out", csv.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let by_row = check(&eval(&[
+        "explain",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--entity",
+        "192.0.2.10",
+        "--registry",
+        registry,
+        "--top",
+        "100",
+        "--json",
+    ]));
+    let score = |v: &serde_json::Value| v["explanation"]["score"].as_f64().unwrap();
+    assert!((score(&by_row) - score(&by_source)).abs() < 1e-4, "{by_row} vs {by_source}");
+    // The table form, and clear errors.
+    let output =
+        eval(&["explain", "--input", log, "--source", "192.0.2.10", "--registry", registry]);
+    assert!(stdout(&output).contains("| feature | value | contribution |"), "{}", stdout(&output));
+    let output =
+        eval(&["explain", "--input", log, "--source", "198.51.100.1", "--registry", registry]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no events from 198.51.100.1"), "{}", stderr(&output));
+    let output = eval(&[
+        "explain",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--entity",
+        "nobody",
+        "--registry",
+        registry,
+    ]);
+    assert!(stderr(&output).contains("no row for entity nobody"), "{}", stderr(&output));
+}

@@ -135,6 +135,25 @@ pub(super) fn relu(v: f32) -> f32 {
     if v < 0.0 { 0.0 } else { v }
 }
 
+/// Output `class` of the network at the single row `x`, and its gradient with respect to
+/// `x` (ReLU's derivative taken as 0 at 0).
+pub(super) fn input_gradient(layers: &[Dense], x: &[f32], class: usize) -> (f32, Vec<f32>) {
+    let (last, inner) = layers.split_last().expect("a network has at least one layer");
+    let mut a = Array1::from(x.to_vec());
+    let mut active = Vec::with_capacity(inner.len());
+    for layer in inner {
+        let pre = a.dot(&layer.weights) + &layer.bias;
+        active.push(pre.mapv(|v| if v > 0.0 { 1.0_f32 } else { 0.0 }));
+        a = pre.mapv(relu);
+    }
+    let out = a.dot(&last.weights.column(class)) + last.bias[class];
+    let mut g = last.weights.column(class).to_owned();
+    for (layer, mask) in inner.iter().zip(&active).rev() {
+        g = layer.weights.dot(&(g * mask));
+    }
+    (out, g.to_vec())
+}
+
 /// Number of parameters (weights and biases) of `layers`.
 pub(super) fn n_parameters(layers: &[Dense]) -> usize {
     layers.iter().map(|d| d.weights.len() + d.bias.len()).sum()

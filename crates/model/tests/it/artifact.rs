@@ -193,6 +193,7 @@ fn tree_explanations_add_up_and_equal_the_brute_force_shapley_values() {
         let logits = artifact.logits(row.insert_axis(ndarray::Axis(0))).unwrap();
         for class in 0..3 {
             let e = artifact.explain(&x, class).unwrap();
+            assert_eq!(e.method, "shapley");
             // Local accuracy: base + contributions = score = the model's own logit.
             let sum: f64 = e.contributions.iter().sum();
             assert!((e.base + sum - e.score).abs() < 1e-4, "{} + {sum} != {}", e.base, e.score);
@@ -207,8 +208,23 @@ fn tree_explanations_add_up_and_equal_the_brute_force_shapley_values() {
     // The mean itself: nothing to explain.
     let e = artifact.explain(&mean, 1).unwrap();
     assert!(e.contributions.iter().all(|&c| c == 0.0) && (e.base - e.score).abs() < 1e-9);
-    // Other models and bad rows are refused, naming why.
+    // The MLP: integrated gradients from the mean add up to the logit difference.
     let (mlp, _) = train(&recipe(specs()[0].clone()), "v1", &tr, &va).unwrap();
-    assert!(matches!(mlp.explain(&mean, 0), Err(ModelError::Unsupported { .. })));
+    let mut worst: f64 = 0.0;
+    for row in va.features().rows().into_iter().take(25) {
+        let x = row.to_vec();
+        let logits = mlp.logits(row.insert_axis(ndarray::Axis(0))).unwrap();
+        for class in 0..3 {
+            let e = mlp.explain(&x, class).unwrap();
+            assert_eq!(e.method, "integrated_gradients");
+            assert!((e.score - f64::from(logits[[0, class]])).abs() < 1e-4);
+            let sum: f64 = e.contributions.iter().sum();
+            worst = worst.max((e.base + sum - e.score).abs() / (e.score - e.base).abs().max(1.0));
+        }
+    }
+    assert!(worst < 1e-2, "integrated gradients miss the logit difference by {worst}");
+    // The forest is refused, naming why; so are bad rows.
+    let (forest, _) = train(&recipe(specs()[2].clone()), "v1", &tr, &va).unwrap();
+    assert!(matches!(forest.explain(&mean, 0), Err(ModelError::Unsupported { .. })));
     assert!(artifact.explain(&[1.0], 0).is_err() && artifact.explain(&mean, 9).is_err());
 }
