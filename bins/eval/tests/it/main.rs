@@ -441,24 +441,28 @@ fn features_are_the_vectors_the_engine_serves() {
     }
 }
 
+/// A registry under `dir` whose champion is the tiny synthetic GBDT.
+fn registry_with_a_champion(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("registry");
+    let registry = vigil_registry::Registry::open(&path).unwrap();
+    let artifact = vigil_retrain::synthetic::tiny_artifact(4);
+    let info = vigil_registry::NewVersion::for_artifact(
+        &artifact,
+        serde_json::json!({}),
+        serde_json::json!({ "model": "gbdt" }),
+        None,
+    );
+    let manifest = registry.register(&artifact.to_bytes().unwrap(), info).unwrap();
+    registry.promote(&manifest.version, "a test champion").unwrap();
+    path
+}
+
 /// `realcheck` scores a real log with the registry's champion and reports agreement with
 /// the weak labels; its gates set the exit code.
 #[test]
 fn realcheck_reports_agreement_with_weak_labels_and_gates() {
     let dir = tempfile::tempdir().unwrap();
-    let registry = dir.path().join("registry");
-    {
-        let registry = vigil_registry::Registry::open(&registry).unwrap();
-        let artifact = vigil_retrain::synthetic::tiny_artifact(4);
-        let info = vigil_registry::NewVersion::for_artifact(
-            &artifact,
-            serde_json::json!({}),
-            serde_json::json!({ "model": "gbdt" }),
-            None,
-        );
-        let manifest = registry.register(&artifact.to_bytes().unwrap(), info).unwrap();
-        registry.promote(&manifest.version, "realcheck test").unwrap();
-    }
+    let registry = registry_with_a_champion(dir.path());
     let log = workspace("../shared/datasets/cowrie/cowrie_scriptzteam_2017-11-04.json.gz");
     let json = dir.path().join("check.json");
     let args = [
@@ -501,19 +505,7 @@ fn realcheck_reports_agreement_with_weak_labels_and_gates() {
 #[test]
 fn explain_shows_contributions_that_add_up_for_a_source_and_a_csv_row() {
     let dir = tempfile::tempdir().unwrap();
-    let registry = dir.path().join("registry");
-    {
-        let registry = vigil_registry::Registry::open(&registry).unwrap();
-        let artifact = vigil_retrain::synthetic::tiny_artifact(4);
-        let info = vigil_registry::NewVersion::for_artifact(
-            &artifact,
-            serde_json::json!({}),
-            serde_json::json!({ "model": "gbdt" }),
-            None,
-        );
-        let manifest = registry.register(&artifact.to_bytes().unwrap(), info).unwrap();
-        registry.promote(&manifest.version, "explain test").unwrap();
-    }
+    let registry = registry_with_a_champion(dir.path());
     let registry = registry.to_str().unwrap();
     let log = workspace("fixtures/events/cowrie.json");
     let log = log.to_str().unwrap();
