@@ -327,14 +327,6 @@ fn insert(conn: &Connection, p: &NewPrediction, now: i64) -> Result<()> {
         ])
     })
     .map_err(StoreError::sqlite("keeping a prediction"))?;
-    // The entity's older open items, unless someone holds them, give way to this verdict.
-    conn.prepare_cached(
-        "UPDATE predictions SET status = 'superseded', closed_at = ?2 \
-         WHERE entity = ?1 AND status = 'open' AND prediction_id <> ?3 \
-         AND (lease_until IS NULL OR lease_until <= ?2)",
-    )
-    .and_then(|mut stmt| stmt.execute(params![p.entity, now, p.prediction_id]))
-    .map_err(StoreError::sqlite("superseding older review items"))?;
     Ok(())
 }
 
@@ -361,7 +353,33 @@ impl SampleStore {
         let now = now_us();
         self.inner
             .writer
-            .run_async(move |conn| predictions.iter().try_for_each(|p| insert(conn, p, now)))
+            .run_async(move |conn| {
+                let sql = StoreError::sqlite("superseding older review items");
+                let last: i64 = conn
+                    .query_row("SELECT COALESCE(MAX(id), 0) FROM predictions", [], |r| r.get(0))
+                    .map_err(StoreError::sqlite("reading the last prediction"))?;
+                predictions.iter().try_for_each(|p| insert(conn, p, now))?;
+                // Each entity's older open items, unless someone holds them, give way to
+                // its new verdict: one statement for the batch.
+                let json = |of: fn(&NewPrediction) -> &str| {
+                    let values: Vec<&str> = predictions.iter().map(of).collect();
+                    serde_json::to_string(&values).map_err(|e| StoreError::InvalidSample {
+                        reason: format!("a batch as JSON: {e}"),
+                    })
+                };
+                let entities = json(|p| p.entity.as_str())?;
+                let ids = json(|p| p.prediction_id.as_str())?;
+                conn.prepare_cached(
+                    "UPDATE predictions SET status = 'superseded', closed_at = ?1 \
+                     WHERE id <= ?2 AND status = 'open' \
+                     AND entity IN (SELECT value FROM json_each(?3)) \
+                     AND prediction_id NOT IN (SELECT value FROM json_each(?4)) \
+                     AND (lease_until IS NULL OR lease_until <= ?1)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![now, last, entities, ids]))
+                .map_err(sql)?;
+                Ok(())
+            })
             .await
     }
 
