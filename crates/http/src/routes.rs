@@ -84,6 +84,17 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 /// Bodies above this many bytes are parsed off the worker.
 const LARGE_BODY: usize = 256 << 10;
 
+/// A request body that must be JSON: its content type, its size, then its shape.
+fn json_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    media::json(headers)?;
+    let body = body.map_err(|e| body_error(&e, state.config().server.limits.max_body_bytes))?;
+    parse_json(&body)
+}
+
 fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
@@ -448,9 +459,7 @@ async fn feedback(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    media::json(&headers)?;
-    let body = body.map_err(|e| body_error(&e, state.config().server.limits.max_body_bytes))?;
-    let request: FeedbackRequest = parse_json(&body)?;
+    let request: FeedbackRequest = json_body(&state, &headers, body)?;
     let target = match (request.prediction_id, request.features) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
@@ -570,9 +579,7 @@ async fn claim(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    media::json(&headers)?;
-    let body = body.map_err(|e| body_error(&e, state.config().server.limits.max_body_bytes))?;
-    let request: ClaimRequest = parse_json(&body)?;
+    let request: ClaimRequest = json_body(&state, &headers, body)?;
     let item = state.engine().claim(&id, &request.reviewer, request.lease_secs).await?;
     tracing::info!(review = %id, reviewer = %request.reviewer, "review item claimed");
     Ok(Json(item).into_response())
