@@ -22,7 +22,7 @@ pub(crate) struct Args {
     /// Event log, plain or gzip-compressed.
     #[arg(long)]
     input: PathBuf,
-    /// Its format: auto, cowrie, suricata, ingest, web or jsonl.
+    /// Its format: auto, cowrie, suricata, ingest, web, jsonl or zeek.
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     format: Format,
     /// Output CSV: `entity`, the 100 features, and `label` when the input carries labels

@@ -29,7 +29,9 @@ pub enum FeatureError {
         reason: String,
     },
     /// An event-format name that is none of the known ones.
-    #[error("unknown event format {name:?} (known: auto, cowrie, suricata, ingest, web, jsonl)")]
+    #[error(
+        "unknown event format {name:?} (known: auto, cowrie, suricata, ingest, web, jsonl, zeek)"
+    )]
     UnknownFormat {
         /// The name as given.
         name: String,

@@ -311,7 +311,8 @@ pub struct Event {
     pub src_port: Option<u16>,
     /// Destination address, when given as an address.
     pub dst_ip: Option<IpAddr>,
-    /// Destination or virtual host when given as a name (Cowrie tunnel target, HTTP `Host`, TLS SNI).
+    /// Destination or virtual host when given as a name (Cowrie tunnel target, HTTP `Host`, TLS
+    /// SNI, DNS query).
     pub dst_host: Option<Box<str>>,
     /// Destination port.
     pub dst_port: Option<u16>,
@@ -341,6 +342,15 @@ pub struct Event {
     pub bytes_out: Option<u64>,
     /// Duration in seconds (session or flow length).
     pub duration: Option<f64>,
+    /// Packets sent to the source (flow records).
+    pub packets_in: Option<u64>,
+    /// Packets sent by the source (flow records).
+    pub packets_out: Option<u64>,
+    /// The flow's connection state as the monitor wrote it (Zeek `conn_state`: `S0`, `SF`,
+    /// `REJ`, ...).
+    pub conn_state: Option<Box<str>>,
+    /// DNS answers, comma-separated as the monitor wrote them (the query is in `dst_host`).
+    pub answer: Option<Box<str>>,
     /// IDS signature text.
     pub signature: Option<Box<str>>,
     /// IDS category (classification).
@@ -359,10 +369,11 @@ pub struct Event {
 pub const MAX_COMMAND_BYTES: usize = 4096;
 /// Most bytes kept of a URL, request path or file name.
 pub const MAX_URL_BYTES: usize = 2048;
-/// Most bytes kept of a client string (SSH version, HTTP User-Agent) or an IDS signature.
+/// Most bytes kept of a client string (SSH version, HTTP User-Agent), an IDS signature or
+/// DNS answers.
 pub const MAX_CLIENT_BYTES: usize = 512;
 /// Most bytes kept of every other string field (host, sensor, session, username, password,
-/// method, category, event id).
+/// method, category, event id, connection state).
 pub const MAX_FIELD_BYTES: usize = 256;
 
 /// Cuts `field` to at most `max` bytes at a character boundary; whether it cut.
@@ -403,6 +414,10 @@ impl Event {
             bytes_in: None,
             bytes_out: None,
             duration: None,
+            packets_in: None,
+            packets_out: None,
+            conn_state: None,
+            answer: None,
             signature: None,
             category: None,
             severity: None,
@@ -422,6 +437,7 @@ impl Event {
         cut_any |= cut(&mut self.url, MAX_URL_BYTES);
         cut_any |= cut(&mut self.client, MAX_CLIENT_BYTES);
         cut_any |= cut(&mut self.signature, MAX_CLIENT_BYTES);
+        cut_any |= cut(&mut self.answer, MAX_CLIENT_BYTES);
         for field in [
             &mut self.dst_host,
             &mut self.sensor,
@@ -431,6 +447,7 @@ impl Event {
             &mut self.method,
             &mut self.category,
             &mut self.event_id,
+            &mut self.conn_state,
         ] {
             cut_any |= cut(field, MAX_FIELD_BYTES);
         }
@@ -455,6 +472,8 @@ impl Event {
                 &self.category,
                 &self.client,
                 &self.event_id,
+                &self.conn_state,
+                &self.answer,
             ]
             .into_iter()
             .map(text)
@@ -485,6 +504,10 @@ impl Event {
             .then_with(|| self.bytes_in.cmp(&other.bytes_in))
             .then_with(|| self.bytes_out.cmp(&other.bytes_out))
             .then_with(|| cmp_f64(self.duration, other.duration))
+            .then_with(|| self.packets_in.cmp(&other.packets_in))
+            .then_with(|| self.packets_out.cmp(&other.packets_out))
+            .then_with(|| self.conn_state.cmp(&other.conn_state))
+            .then_with(|| self.answer.cmp(&other.answer))
             .then_with(|| self.signature.cmp(&other.signature))
             .then_with(|| self.category.cmp(&other.category))
             .then_with(|| self.severity.cmp(&other.severity))

@@ -46,6 +46,12 @@ struct InRecord<'a> {
     bytes_in: Option<Num<u64>>,
     bytes_out: Option<Num<u64>>,
     duration: Option<Num<f64>>,
+    packets_in: Option<Num<u64>>,
+    packets_out: Option<Num<u64>>,
+    #[serde(borrow)]
+    conn_state: Option<Text<'a>>,
+    #[serde(borrow)]
+    answer: Option<Text<'a>>,
     #[serde(borrow)]
     signature: Option<Text<'a>>,
     #[serde(borrow)]
@@ -95,6 +101,10 @@ impl InRecord<'_> {
         e.bytes_in = self.bytes_in.and_then(|v| v.0);
         e.bytes_out = self.bytes_out.and_then(|v| v.0);
         e.duration = self.duration.and_then(|v| v.0);
+        e.packets_in = self.packets_in.and_then(|v| v.0);
+        e.packets_out = self.packets_out.and_then(|v| v.0);
+        e.conn_state = self.conn_state.as_ref().and_then(Text::non_empty);
+        e.answer = self.answer.as_ref().and_then(Text::non_empty);
         e.signature = self.signature.as_ref().and_then(Text::non_empty);
         e.category = self.category.as_ref().and_then(Text::non_empty);
         e.severity = self.severity.and_then(|v| v.0);
@@ -149,6 +159,14 @@ struct OutRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     duration: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    packets_in: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packets_out: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conn_state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     signature: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     category: Option<&'a str>,
@@ -184,6 +202,10 @@ impl Serialize for Event {
             bytes_in: self.bytes_in,
             bytes_out: self.bytes_out,
             duration: self.duration.filter(|d| d.is_finite()),
+            packets_in: self.packets_in,
+            packets_out: self.packets_out,
+            conn_state: self.conn_state.as_deref(),
+            answer: self.answer.as_deref(),
             signature: self.signature.as_deref(),
             category: self.category.as_deref(),
             severity: self.severity,

@@ -8,6 +8,7 @@
 //! | `ingest` | mini-xdr ingest bodies: one event object, a JSON list, or the `{source_type, hostname, events}` envelope | `ingest.rs` |
 //! | `web` | web-honeypot request lines | `web.rs` |
 //! | `jsonl` | the generic JSONL format, the serde form of [`Event`] | `jsonl.rs` |
+//! | `zeek` | Zeek `conn`, `dns`, `http`, `ssl`, `ssh`, `notice`, `weird`, `files` logs, ASCII (TSV with headers) or JSON | `zeek.rs` |
 //! | `auto` | one of the above, chosen from the first record | this file |
 
 mod cowrie;
@@ -16,6 +17,7 @@ mod jsonl;
 mod suricata;
 pub(crate) mod value;
 mod web;
+mod zeek;
 
 use std::fmt;
 use std::fs::File;
@@ -95,12 +97,25 @@ pub enum Format {
     /// - Unknown fields are ignored. Writing an event (`serde_json::to_string(&event)`) gives
     ///   this format with unset fields left out, and reading it back gives the same event.
     Jsonl,
+    /// Zeek logs: `conn` records become flows (bytes, packets, duration, `conn_state` each
+    /// way), `http` requests, `ssh` login outcomes and client versions, `notice` alerts,
+    /// `dns` queries, `ssl` server names, `weird` names and `files` transfers. Zeek's ASCII
+    /// form (TSV; each batch carries its `#separator` ... `#fields` header lines) or its JSON
+    /// form; other columns (such as a `label`) are ignored. Table: `src/parse/zeek.rs`.
+    Zeek,
 }
 
 impl Format {
     /// Every format, `Auto` first.
-    pub const ALL: [Self; 6] =
-        [Self::Auto, Self::Cowrie, Self::Suricata, Self::Ingest, Self::Web, Self::Jsonl];
+    pub const ALL: [Self; 7] = [
+        Self::Auto,
+        Self::Cowrie,
+        Self::Suricata,
+        Self::Ingest,
+        Self::Web,
+        Self::Jsonl,
+        Self::Zeek,
+    ];
 
     /// The lower-case name, as accepted by `FromStr`.
     pub fn name(self) -> &'static str {
@@ -111,15 +126,18 @@ impl Format {
             Self::Ingest => "ingest",
             Self::Web => "web",
             Self::Jsonl => "jsonl",
+            Self::Zeek => "zeek",
         }
     }
 
     /// Guesses the format from the first non-blank line of an input:
     ///
+    /// - a Zeek ASCII header (`#separator`, `#set_separator`, `#path`, `#fields`) → `Zeek`;
     /// - starts with `[`, does not parse as one JSON object, or has `events` → `Ingest`;
     /// - `eventid` starting with `cowrie.` → `Cowrie`; with `webhoneypot` → `Web`;
     ///   any other `eventid` → `Ingest`;
-    /// - `event_type` → `Suricata`; `kind` → `Jsonl`; `method` or `path` → `Web`;
+    /// - `event_type` → `Suricata`; `id.orig_h` or `_path` (Zeek JSON) → `Zeek`; `kind` →
+    ///   `Jsonl`; `method` or `path` → `Web`;
     /// - anything else → `Jsonl` (whose parser then reports what is missing).
     pub fn detect(first_line: &[u8]) -> Self {
         #[derive(Deserialize)]
@@ -131,8 +149,15 @@ impl Format {
             kind: Option<IgnoredAny>,
             method: Option<IgnoredAny>,
             path: Option<IgnoredAny>,
+            #[serde(rename = "id.orig_h")]
+            zeek_orig: Option<IgnoredAny>,
+            #[serde(rename = "_path")]
+            zeek_path: Option<IgnoredAny>,
         }
         let trimmed = first_line.trim_ascii_start();
+        if zeek::is_ascii_header(trimmed) {
+            return Self::Zeek;
+        }
         if trimmed.first() == Some(&b'[') {
             return Self::Ingest;
         }
@@ -145,6 +170,7 @@ impl Format {
             Some(id) if id.as_str().starts_with("webhoneypot") => Self::Web,
             Some(_) => Self::Ingest,
             None if p.event_type.is_some() => Self::Suricata,
+            None if p.zeek_orig.is_some() || p.zeek_path.is_some() => Self::Zeek,
             None if p.kind.is_some() => Self::Jsonl,
             None if p.method.is_some() || p.path.is_some() => Self::Web,
             None => Self::Jsonl,
@@ -299,6 +325,7 @@ fn parse_known(
         Format::Web => each_line(reader, &mut out, web::parse_line)?,
         Format::Jsonl => each_line(reader, &mut out, jsonl::parse_line)?,
         Format::Ingest => ingest::parse(reader, &mut out)?,
+        Format::Zeek => zeek::parse(reader, &mut out)?,
         Format::Auto => unreachable!("resolved by parse_lines"),
     }
     Ok(out)
@@ -308,11 +335,26 @@ fn parse_known(
 /// in memory (what a 1 GB line without a newline would otherwise cost).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// Runs `parse` on every non-blank line (without its line ending).
+/// Runs `parse` on every non-blank line (trimmed).
 fn each_line(
-    mut reader: impl BufRead,
+    reader: impl BufRead,
     out: &mut ParseOutcome,
     parse: impl Fn(&[u8]) -> LineResult,
+) -> io::Result<()> {
+    for_each_line(reader, out, |out, line, text| {
+        let text = text.trim_ascii();
+        if !text.is_empty() {
+            push(out, line, parse(text));
+        }
+    })
+}
+
+/// Calls `each(out, line number, line without its `\n`)` for every line of at most
+/// [`MAX_LINE_BYTES`]; a longer line is rejected without being held in memory.
+fn for_each_line(
+    mut reader: impl BufRead,
+    out: &mut ParseOutcome,
+    mut each: impl FnMut(&mut ParseOutcome, usize, &[u8]),
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     let mut line = 0;
@@ -348,11 +390,8 @@ fn each_line(
             });
             continue;
         }
-        let text = buf.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        push(out, line, parse(text));
+        let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        each(out, line, text);
     }
 }
 
@@ -403,10 +442,11 @@ mod tests {
             assert_eq!(f.name().parse::<Format>().unwrap(), f);
             assert_eq!(f.to_string().to_uppercase().parse::<Format>().unwrap(), f);
         }
-        let e = "zeek".parse::<Format>().unwrap_err().to_string();
+        let e = "bro".parse::<Format>().unwrap_err().to_string();
         assert_eq!(
             e,
-            "unknown event format \"zeek\" (known: auto, cowrie, suricata, ingest, web, jsonl)"
+            "unknown event format \"bro\" (known: auto, cowrie, suricata, ingest, web, jsonl, \
+             zeek)"
         );
     }
 
@@ -424,6 +464,10 @@ mod tests {
         check(r#"{"kind":"flow"}"#, Format::Jsonl);
         check("{", Format::Ingest);
         check(r#"{"x":1}"#, Format::Jsonl);
+        check("#separator \\x09", Format::Zeek);
+        check("#fields\tts\tuid", Format::Zeek);
+        check(r#"{"ts":1.5,"uid":"C1","id.orig_h":"192.0.2.1"}"#, Format::Zeek);
+        check(r#"{"_path":"conn"}"#, Format::Zeek);
     }
 
     #[test]

@@ -132,6 +132,8 @@ fn auto_detects_every_fixture() {
         ("ingest_list.json", Format::Ingest),
         ("web.jsonl", Format::Web),
         ("generic.jsonl", Format::Jsonl),
+        ("zeek.log", Format::Zeek),
+        ("zeek.json", Format::Zeek),
     ] {
         let auto = parse(Format::Auto, name);
         assert_eq!(auto.format, format, "{name}");
@@ -225,4 +227,126 @@ fn readers_and_strings_agree_and_invalid_utf8_is_one_bad_line() {
         "{}",
         out.rejected[0]
     );
+}
+
+#[test]
+fn zeek_ascii_fixture() {
+    use EventKind::*;
+    let out = parse(Format::Zeek, "zeek.log");
+    // The notice about no connection (capture loss) has no source: skipped, not rejected.
+    assert_eq!(out.skipped, 1);
+    assert_eq!(
+        kinds(&out),
+        [
+            Flow,
+            Flow,
+            Flow,
+            Flow,
+            Flow,
+            LoginFailed,
+            LoginSuccess,
+            ClientVersion,
+            HttpRequest,
+            IdsAlert
+        ]
+    );
+    let e = &out.events;
+    assert_eq!(e[0].conn_state.as_deref(), Some("S0"));
+    assert_eq!((e[0].duration, e[0].bytes_out, e[0].packets_out), (None, None, Some(1)));
+    assert_eq!(e[1].conn_state.as_deref(), Some("REJ"));
+    assert_eq!((e[1].packets_out, e[1].packets_in), (Some(1), Some(1)));
+    assert_eq!(
+        (e[2].app_proto, e[2].bytes_out, e[2].bytes_in),
+        (AppProto::Tls, Some(1596), Some(4039))
+    );
+    assert_eq!((e[3].transport, e[3].app_proto), (Transport::Udp, AppProto::Dns));
+    assert_eq!((e[4].transport, e[4].src_ip.to_string()), (Transport::Icmp, "2001:db8::5".into()));
+    assert_eq!(e[5].client.as_deref(), Some("SSH-2.0-Go"));
+    assert_eq!(e[7].client.as_deref(), Some("SSH-2.0-\u{16}\u{3}evil\ttab"));
+    assert_eq!(
+        (e[8].method.as_deref(), e[8].url.as_deref(), e[8].status, e[8].bytes_in),
+        (Some("GET"), Some("/cgi-bin/../../etc/passwd"), Some(404), Some(512))
+    );
+    assert_eq!(e[8].client.as_deref(), Some("Mozilla/5.0 (compatible; scanner)"));
+    // A scan notice names its source in `src`.
+    assert_eq!(e[9].src_ip.to_string(), "203.0.113.9");
+    assert_eq!(e[9].signature.as_deref(), Some("Scan::Port_Scan"));
+}
+
+#[test]
+fn zeek_json_fixture() {
+    use EventKind::*;
+    let out = parse(Format::Zeek, "zeek.json");
+    assert_eq!(kinds(&out), [Flow, Other, Other, LoginFailed, Other, FileDownload]);
+    let e = &out.events;
+    assert_eq!(e[0].conn_state.as_deref(), Some("S0"));
+    assert_eq!(e[0].timestamp.as_micros(), 1_764_892_900_250_000);
+    assert_eq!(e[1].timestamp.to_string(), "2025-12-05T00:01:41.5Z");
+    assert_eq!(
+        (e[1].event_id.as_deref(), e[1].dst_host.as_deref(), e[1].answer.as_deref()),
+        (Some("zeek.dns"), Some("updates.example.org"), Some("cdn.example.net,198.51.100.30"))
+    );
+    assert_eq!(
+        (e[2].app_proto, e[2].dst_host.as_deref()),
+        (AppProto::Tls, Some("updates.example.org"))
+    );
+    assert_eq!(e[4].signature.as_deref(), Some("DNS_Conn_count_too_large"));
+    // A download belongs to its receiver.
+    assert_eq!(e[5].src_ip.to_string(), "192.0.2.10");
+    assert_eq!((e[5].url.as_deref(), e[5].bytes_in), (Some("setup.exe"), Some(73802)));
+}
+
+#[test]
+fn zeek_ascii_and_json_forms_of_a_record_agree() {
+    let ascii = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t\
+                 proto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\torig_pkts\tresp_pkts\n\
+                 1764892800.250000\tC1\t192.0.2.7\t40000\t192.0.2.10\t22\ttcp\tssh\t3.5\t900\t1200\tSF\t12\t10\n";
+    let json = r#"{"ts":1764892800.25,"uid":"C1","id.orig_h":"192.0.2.7","id.orig_p":40000,"id.resp_h":"192.0.2.10","id.resp_p":22,"proto":"tcp","service":"ssh","duration":3.5,"orig_bytes":900,"resp_bytes":1200,"conn_state":"SF","orig_pkts":12,"resp_pkts":10}"#;
+    let (a, j) = (parse_str(Format::Zeek, ascii), parse_str(Format::Zeek, json));
+    assert!(a.rejected.is_empty() && j.rejected.is_empty(), "{:?} {:?}", a.rejected, j.rejected);
+    assert_eq!(a.events, j.events);
+    assert_eq!(a.events[0].app_proto, AppProto::Ssh);
+}
+
+#[test]
+fn zeek_headers_are_read_and_bad_records_say_why() {
+    // Another separator and set separator, declared by the headers.
+    let text = "#separator |\n#set_separator|;\n#unset_field|NONE\n#path|dns\n\
+                #fields|ts|uid|id.orig_h|id.orig_p|id.resp_h|id.resp_p|query|answers\n\
+                1764892800|D1|192.0.2.7|5353|192.0.2.1|53|example.org|a.example;192.0.2.99\n\
+                1764892801|D2|192.0.2.7|5353|192.0.2.1|53|NONE|NONE\n";
+    let out = parse_str(Format::Zeek, text);
+    assert!(out.rejected.is_empty(), "{:?}", out.rejected);
+    assert_eq!(out.events[0].answer.as_deref(), Some("a.example,192.0.2.99"));
+    assert_eq!((out.events[1].dst_host.as_deref(), out.events[1].answer.as_deref()), (None, None));
+
+    let conn_header =
+        "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.orig_p\torig_bytes\n";
+    let bad = format!(
+        "1764892800\t192.0.2.7\t1\t2\n{conn_header}1764892800\t192.0.2.7\t1\n\
+         1764892800\tnot-an-ip\t1\t2\n1764892800\t192.0.2.7\t70000\t2\n\
+         1764892800\t192.0.2.7\t1\tmany\nyesterday\t192.0.2.7\t1\t2\n\
+         1764892800\t192.0.2.7\t1\t2\n#path\tx509\n1764892800\t192.0.2.7\t1\t2\n\
+         {{\"_path\":\"dhcp\",\"ts\":1}}\n{{\"ts\":1,\"id.orig_h\":\"192.0.2.7\"}}\n"
+    );
+    let out = parse_str(Format::Zeek, &bad);
+    assert_eq!(out.events.len(), 1, "{:?}", out.rejected);
+    let reasons: Vec<(usize, &str)> =
+        out.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+    let expect = [
+        (1, "before any #fields header"),
+        (5, "3 columns where the #fields header names 4"),
+        (6, "invalid id.orig_h \"not-an-ip\""),
+        (7, "invalid id.orig_p \"70000\""),
+        (8, "invalid orig_bytes \"many\""),
+        (9, "invalid ts"),
+        (12, "Zeek log \"x509\" is not read"),
+        (13, "Zeek log \"dhcp\" is not read"),
+        (14, "no known log type"),
+    ];
+    assert_eq!(reasons.len(), expect.len(), "{reasons:?}");
+    for ((line, reason), (want_line, want)) in reasons.iter().zip(expect) {
+        assert_eq!(*line, want_line, "{reason}");
+        assert!(reason.contains(want), "line {line}: {reason:?} lacks {want:?}");
+    }
 }

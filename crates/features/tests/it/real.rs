@@ -1,5 +1,6 @@
-//! The three real Cowrie logs in `../shared/datasets/cowrie` parse completely, with the
-//! event-id counts that `PROVENANCE.md` lists, and every source gets a vector.
+//! The real logs in `../shared/datasets`: the three Cowrie logs parse completely, with the
+//! event-id counts that `PROVENANCE.md` lists, and every source gets a vector; every Zeek log
+//! parses with no rejected line.
 
 use std::collections::BTreeMap;
 
@@ -140,4 +141,40 @@ fn real_sessions_and_tunnels_look_as_expected() {
             .filter(|e| e.kind == EventKind::SessionClosed)
             .all(|e| e.duration.is_some())
     );
+}
+
+/// The Zeek logs of `../shared/datasets/zeek` and their record counts.
+const ZEEK_LOGS: [(&str, usize); 11] = [
+    ("stratosphere_002-zeek-scenario-port-scanning_conn.log.gz", 4504),
+    ("stratosphere_003-zeek-scenario-malicious_conn.log.gz", 361),
+    ("stratosphere_003-zeek-scenario-malicious_dns.log.gz", 1),
+    ("stratosphere_004-zeek-scenario-ssh_ssh.log.gz", 396),
+    ("stratosphere_006-zeek-scenario-ssh_conn.log.gz", 18),
+    ("stratosphere_006-zeek-scenario-ssh_ssh.log.gz", 10),
+    ("stratosphere_008-zeek-mixed_conn.log.labeled.gz", 5663),
+    ("stratosphere_008-zeek-mixed_http.log.labeled.gz", 342),
+    ("stratosphere_008-zeek-mixed_notice.log.labeled.gz", 16),
+    ("stratosphere_008-zeek-mixed_ssl.log.labeled.gz", 545),
+    ("stratosphere_008-zeek-mixed_weird.log.labeled.gz", 56),
+];
+
+#[test]
+fn real_zeek_logs_parse_completely_and_are_detected() {
+    for (log, records) in ZEEK_LOGS {
+        let path = shared(&format!("zeek/{log}"));
+        let out = parse_file(Format::Zeek, &path).unwrap();
+        assert!(out.rejected.is_empty(), "{log}: {:?}", &out.rejected[..out.rejected.len().min(3)]);
+        assert_eq!(out.events.len() + out.skipped, records, "{log}");
+        let auto = parse_file(Format::Auto, &path).unwrap();
+        assert_eq!((auto.format, auto.events.len()), (Format::Zeek, out.events.len()), "{log}");
+    }
+    // The labelled day: every conn record a flow with a state, most with packet counts.
+    let out = parse_file(Format::Zeek, shared(&format!("zeek/{}", ZEEK_LOGS[6].0))).unwrap();
+    assert!(out.events.iter().all(|e| e.kind == EventKind::Flow && e.conn_state.is_some()));
+    let s0 = out.events.iter().filter(|e| e.conn_state.as_deref() == Some("S0")).count();
+    assert!(s0 > 1000, "{s0} S0 flows");
+    // The SSH log: 396 records, some with a failed login outcome.
+    let out = parse_file(Format::Zeek, shared(&format!("zeek/{}", ZEEK_LOGS[3].0))).unwrap();
+    let counts = kind_counts(&out);
+    assert_eq!(counts.values().sum::<usize>(), 396, "{counts:?}");
 }
