@@ -1,6 +1,7 @@
 //! `vigil-eval realcheck`: a real log through the engine (time order, the serving window
 //! policy and feeds of the shared configuration), each source's final verdict compared with
-//! transparent weak labels (`vigil_evaluate::weak_labels`).
+//! labels: the transparent honeypot weak labels (`vigil_evaluate::weak_labels`), or for a
+//! Zeek log, its per-flow labels (`vigil_evaluate::flow_labels`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -20,7 +21,9 @@ pub(crate) struct Args {
     /// The log (plain or gzip).
     #[arg(long)]
     input: PathBuf,
-    /// Its format.
+    /// Its format. With `zeek`, sources are labelled from the log's per-flow `label`
+    /// column (attacker: all flows Malicious; benign: a Benign flow) instead of by the
+    /// honeypot weak-label rules.
     #[arg(long, default_value = "cowrie", value_parser = parse_format)]
     format: Format,
     /// The model registry whose champion scores (default: the shared config's `registry`).
@@ -35,7 +38,7 @@ pub(crate) struct Args {
     /// Write the check as a self-contained HTML page.
     #[arg(long)]
     html: Option<PathBuf>,
-    /// Gate: exit 1 if any weak class's agreement is below this.
+    /// Gate: exit 1 if any label's agreement is below this.
     #[arg(long)]
     min_agreement: Option<f64>,
     /// Gate: exit 1 if more than this share of sources is called Normal.
@@ -59,7 +62,19 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
     let (version, kind) = (model.version().to_owned(), model.artifact().model.name());
     let parsed = vigil_features::parse_file(args.format, &args.input)
         .with_context(|| format!("parsing {}", args.input.display()))?;
-    let labels = vigil_evaluate::weak_labels(&parsed.events);
+    let (set, labels) = if parsed.format == Format::Zeek {
+        let reader = vigil_features::open_log(&args.input)?;
+        let labels = vigil_evaluate::flow_labels(reader)
+            .with_context(|| format!("reading labels of {}", args.input.display()))?;
+        anyhow::ensure!(
+            !labels.is_empty(),
+            "{} has no labelled source: a Zeek log needs a `label` column (Malicious, Benign)",
+            args.input.display()
+        );
+        (&vigil_evaluate::FLOW_LABELS[..], labels)
+    } else {
+        (&vigil_evaluate::HONEYPOT_LABELS[..], vigil_evaluate::weak_labels(&parsed.events))
+    };
     let scratch = tempfile::tempdir()?;
     let config = config.for_replay(scratch.path());
     let events = parsed.events.len();
@@ -71,7 +86,7 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
         let last = engine.replay(parsed.events, 1000).await?;
         anyhow::Ok(last.into_iter().map(|(ip, v)| (ip, v.class().to_owned())).collect())
     })?;
-    let check = vigil_evaluate::real_check(&labels, &verdicts);
+    let check = vigil_evaluate::real_check_with(set, &labels, &verdicts);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

@@ -87,8 +87,13 @@ fn gap(simulated: Vec<Vec<Event>>, real: Vec<Vec<Event>>, seed: u64) -> (f64, us
         calibrate: false,
         thresholds: None,
     };
-    let (artifact, _) =
-        vigil_model::pipeline::train(&params, "v1", &pick(&fit_at), &pick(&val_at)).expect("fit");
+    let (artifact, _) = vigil_model::pipeline::train(
+        &params,
+        vigil_features::SCHEMA_VERSION,
+        &pick(&fit_at),
+        &pick(&val_at),
+    )
+    .expect("fit");
     let test = data.select(&test);
     let probs = artifact.probabilities(test.features()).expect("scores");
     let scores: Vec<(f32, usize)> =

@@ -19,7 +19,10 @@ mod simulated;
 pub use learning_loop::{
     Council, CycleReport, HeldOut, LabelledStream, LoopParams, LoopReport, Pick, learning_loop,
 };
-pub use realcheck::{RealCheck, WEAK_CLASSES, WeakAgreement, real_check, weak_labels};
+pub use realcheck::{
+    Agrees, FLOW_LABELS, HONEYPOT_LABELS, LabelClass, RealCheck, WEAK_CLASSES, WeakAgreement,
+    flow_labels, real_check, real_check_with, weak_labels,
+};
 pub use simulated::{SimulatedModel, feature_rows, simulated_model};
 
 use std::fmt::Write as _;

@@ -10,6 +10,12 @@
 //!
 //! A source matching several rules takes the first; a source matching none is not
 //! audited (but still counts in the share of sources called Normal).
+//!
+//! Flow logs labelled per flow (Stratosphere's `label` column of a Zeek `conn` log:
+//! `Malicious`, `Benign`, `Background`) are checked with [`FLOW_LABELS`]
+//! ([`flow_labels`]): a source whose flows are all Malicious is an attacker, and agrees
+//! when not called Normal; a source with a Benign flow is benign, and agrees when called
+//! Normal; any other source is not audited.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -19,6 +25,115 @@ use vigil_features::{Event, EventKind};
 
 /// The weak classes, in rule order (names of the threat classes).
 pub const WEAK_CLASSES: [&str; 3] = ["Malware/Botnet", "Brute Force", "Reconnaissance"];
+
+/// When a verdict agrees with a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agrees {
+    /// The verdict is this class.
+    Class(&'static str),
+    /// The verdict is any class but Normal.
+    NotNormal,
+    /// The verdict is Normal.
+    Normal,
+}
+
+impl Agrees {
+    fn with(self, verdict: &str) -> bool {
+        match self {
+            Self::Class(class) => verdict == class,
+            Self::NotNormal => verdict != "Normal",
+            Self::Normal => verdict == "Normal",
+        }
+    }
+}
+
+/// One label of a label set: its name and when a verdict agrees with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LabelClass {
+    /// The label's name.
+    pub name: &'static str,
+    /// When a verdict agrees.
+    pub agrees: Agrees,
+}
+
+/// The honeypot weak labels ([`weak_labels`]), in rule order: each agrees with its class.
+pub const HONEYPOT_LABELS: [LabelClass; 3] = [
+    LabelClass { name: WEAK_CLASSES[0], agrees: Agrees::Class(WEAK_CLASSES[0]) },
+    LabelClass { name: WEAK_CLASSES[1], agrees: Agrees::Class(WEAK_CLASSES[1]) },
+    LabelClass { name: WEAK_CLASSES[2], agrees: Agrees::Class(WEAK_CLASSES[2]) },
+];
+
+/// The per-flow labels of a flow log ([`flow_labels`]): attackers must not be called
+/// Normal, benign sources must be.
+pub const FLOW_LABELS: [LabelClass; 2] = [
+    LabelClass { name: "attacker", agrees: Agrees::NotNormal },
+    LabelClass { name: "benign", agrees: Agrees::Normal },
+];
+
+/// The label of every source of a Zeek log labelled per flow (an index into
+/// [`FLOW_LABELS`]), from its `label` column (ASCII form, under its `#fields` header) or
+/// `label` key (JSON form) and the source `id.orig_h`. Lines without both are passed over;
+/// only reading can fail.
+pub fn flow_labels(reader: impl std::io::BufRead) -> std::io::Result<BTreeMap<IpAddr, usize>> {
+    #[derive(Default)]
+    struct Seen {
+        malicious: bool,
+        benign: bool,
+        other: bool,
+    }
+    #[derive(serde::Deserialize)]
+    struct JsonLine {
+        #[serde(rename = "id.orig_h")]
+        orig: Option<String>,
+        label: Option<String>,
+    }
+    let mut seen: BTreeMap<IpAddr, Seen> = BTreeMap::new();
+    let mut columns: Option<(usize, usize)> = None;
+    for line in reader.lines() {
+        let line = line?;
+        let (orig, label) = if let Some(fields) = line.strip_prefix("#fields\t") {
+            let names: Vec<&str> = fields.split('\t').collect();
+            let at = |name| names.iter().position(|n| *n == name);
+            columns = at("id.orig_h").zip(at("label"));
+            continue;
+        } else if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        } else if line.trim_start().starts_with('{') {
+            match serde_json::from_str::<JsonLine>(&line) {
+                Ok(JsonLine { orig: Some(o), label: Some(l) }) => (o, l),
+                _ => continue,
+            }
+        } else if let Some((o, l)) = columns {
+            let cells: Vec<&str> = line.split('\t').collect();
+            match (cells.get(o), cells.get(l)) {
+                (Some(o), Some(l)) => ((*o).to_owned(), (*l).to_owned()),
+                _ => continue,
+            }
+        } else {
+            continue;
+        };
+        let Ok(ip) = orig.trim().parse::<IpAddr>() else { continue };
+        let s = seen.entry(ip.to_canonical()).or_default();
+        match label.trim() {
+            l if l.eq_ignore_ascii_case("malicious") => s.malicious = true,
+            l if l.eq_ignore_ascii_case("benign") => s.benign = true,
+            _ => s.other = true,
+        }
+    }
+    Ok(seen
+        .into_iter()
+        .filter_map(|(ip, s)| {
+            if s.benign {
+                Some((ip, 1))
+            } else if s.malicious && !s.other {
+                Some((ip, 0))
+            } else {
+                None
+            }
+        })
+        .collect())
+}
 
 #[derive(Default)]
 struct Tally {
@@ -77,14 +192,14 @@ pub fn weak_labels(events: &[Event]) -> BTreeMap<IpAddr, usize> {
         .collect()
 }
 
-/// Agreement of one weak class.
+/// Agreement of one label.
 #[derive(Debug, Clone, Serialize)]
 pub struct WeakAgreement {
-    /// The weak class.
+    /// The label (for the honeypot weak labels, a threat class).
     pub class: &'static str,
     /// Sources with this weak label.
     pub sources: usize,
-    /// Of those, sources whose verdict is the same class.
+    /// Of those, sources whose verdict agrees ([`LabelClass::agrees`]).
     pub agreeing: usize,
     /// `agreeing / sources` (0 when none).
     pub agreement: f64,
@@ -95,6 +210,8 @@ pub struct WeakAgreement {
 /// The real-log check of one log.
 #[derive(Debug, Clone, Serialize)]
 pub struct RealCheck {
+    /// The label set the check used ([`HONEYPOT_LABELS`] or [`FLOW_LABELS`]).
+    pub labels: &'static [LabelClass],
     /// Sources with a verdict.
     pub sources: usize,
     /// Sources whose verdict is Normal.
@@ -112,8 +229,17 @@ pub struct RealCheck {
     pub disagreements: Vec<(IpAddr, &'static str, String)>,
 }
 
-/// Compares each source's final verdict `class` with its weak label.
+/// Compares each source's final verdict `class` with its weak label ([`HONEYPOT_LABELS`]).
 pub fn real_check(
+    labels: &BTreeMap<IpAddr, usize>,
+    verdicts: &BTreeMap<IpAddr, String>,
+) -> RealCheck {
+    real_check_with(&HONEYPOT_LABELS, labels, verdicts)
+}
+
+/// Compares each source's final verdict `class` with its label, an index into `set`.
+pub fn real_check_with(
+    set: &'static [LabelClass],
     labels: &BTreeMap<IpAddr, usize>,
     verdicts: &BTreeMap<IpAddr, String>,
 ) -> RealCheck {
@@ -124,22 +250,23 @@ pub fn real_check(
     }
     let mut disagreements = Vec::new();
     for (ip, &label) in labels {
+        let Some(l) = set.get(label) else { continue };
         if let Some(class) = verdicts.get(ip) {
-            *confusion.entry(WEAK_CLASSES[label]).or_default().entry(class.clone()).or_default() +=
-                1;
-            if class != WEAK_CLASSES[label] {
-                disagreements.push((*ip, WEAK_CLASSES[label], class.clone()));
+            *confusion.entry(l.name).or_default().entry(class.clone()).or_default() += 1;
+            if !l.agrees.with(class) {
+                disagreements.push((*ip, l.name, class.clone()));
             }
         }
     }
-    let agreement = WEAK_CLASSES
+    let agreement = set
         .iter()
-        .map(|&class| {
-            let row = confusion.get(class);
+        .map(|l| {
+            let row = confusion.get(l.name);
             let sources = row.map_or(0, |r| r.values().sum());
-            let agreeing = row.and_then(|r| r.get(class)).copied().unwrap_or(0);
+            let agreeing =
+                row.map_or(0, |r| r.iter().filter(|(v, _)| l.agrees.with(v)).map(|(_, n)| n).sum());
             WeakAgreement {
-                class,
+                class: l.name,
                 sources,
                 agreeing,
                 agreement: if sources == 0 { 0.0 } else { agreeing as f64 / sources as f64 },
@@ -149,6 +276,7 @@ pub fn real_check(
         .collect();
     let called_normal = all.get("Normal").copied().unwrap_or(0);
     RealCheck {
+        labels: set,
         sources: verdicts.len(),
         called_normal,
         normal_share: if verdicts.is_empty() {
@@ -175,7 +303,7 @@ impl RealCheck {
             self.called_normal,
             100.0 * self.normal_share
         );
-        let _ = writeln!(out, "| weak label | sources | agreeing | agreement | called Normal |");
+        let _ = writeln!(out, "| label | sources | agreeing | agreement | called Normal |");
         let _ = writeln!(out, "|---|---|---|---|---|");
         for a in &self.agreement {
             let _ = writeln!(
@@ -187,7 +315,7 @@ impl RealCheck {
         let classes: Vec<&String> = self.verdicts.keys().collect();
         let _ = writeln!(
             out,
-            "\n| weak label \\ verdict | {} |",
+            "\n| label \\ verdict | {} |",
             classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" | ")
         );
         let _ = writeln!(out, "|---|{}", "---|".repeat(classes.len()));
@@ -233,14 +361,18 @@ impl RealCheck {
              .bar{{display:inline-block;height:.8em;background:#3a7}}\
              .low{{background:#c44}}td.bar-cell{{text-align:left;width:210px}}</style></head><body>\n\
              <h1>Real-log check</h1>\n<p>{title}</p>\n\
-             <p>{} sources; called Normal: {} ({:.1}%). On a honeypot every source is \
-             hostile, so that share is a miss rate.</p>\n",
+             <p>{} sources; called Normal: {} ({:.1}%).{}</p>\n",
             self.sources,
             self.called_normal,
-            100.0 * self.normal_share
+            100.0 * self.normal_share,
+            if self.labels == HONEYPOT_LABELS {
+                " On a honeypot every source is hostile, so that share is a miss rate."
+            } else {
+                ""
+            }
         );
         out.push_str(
-            "<h2>Agreement with the weak labels</h2>\n<table><tr><th>weak label</th>\
+            "<h2>Agreement with the labels</h2>\n<table><tr><th>label</th>\
              <th>sources</th><th>agreeing</th><th>agreement</th><th></th>\
              <th>called Normal</th></tr>\n",
         );
@@ -259,7 +391,7 @@ impl RealCheck {
                 a.called_normal
             );
         }
-        out.push_str("</table>\n<h2>Weak label against verdict</h2>\n<table><tr><th></th>");
+        out.push_str("</table>\n<h2>Label against verdict</h2>\n<table><tr><th></th>");
         let classes: Vec<&String> = self.verdicts.keys().collect();
         for class in &classes {
             let _ = write!(out, "<th>{}</th>", escape(class));
@@ -275,7 +407,7 @@ impl RealCheck {
         let _ = write!(
             out,
             "</table>\n<h2>Disagreeing sources ({})</h2>\n<table><tr><th>source</th>\
-             <th>weak label</th><th>verdict</th></tr>\n",
+             <th>label</th><th>verdict</th></tr>\n",
             self.disagreements.len()
         );
         for (ip, weak, verdict) in &self.disagreements {
@@ -347,5 +479,33 @@ mod tests {
         assert!(html.contains("<tr><td>192.0.2.2</td><td>Brute Force</td><td>Normal</td></tr>"));
         assert!(html.contains("<td>Brute Force</td><td>1</td><td>0</td><td>0.000</td>"));
         assert!(html.ends_with("</body></html>\n") && !html.contains("<script"));
+    }
+
+    #[test]
+    fn flow_labels_make_attackers_and_benign_sources() {
+        let log = "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\tlabel\n\
+                   1\t192.0.2.1\t192.0.2.9\tMalicious\n1\t192.0.2.1\t192.0.2.9\tMalicious\n\
+                   1\t192.0.2.2\t192.0.2.9\tMalicious\n1\t192.0.2.2\t192.0.2.9\tBenign\n\
+                   1\t192.0.2.3\t192.0.2.9\tMalicious\n1\t192.0.2.3\t192.0.2.9\tBackground\n\
+                   1\t192.0.2.4\t192.0.2.9\tBackground\n\
+                   {\"id.orig_h\":\"192.0.2.5\",\"label\":\"Malicious\"}\n";
+        let labels = flow_labels(log.as_bytes()).unwrap();
+        let got: Vec<(String, usize)> = labels.iter().map(|(ip, &l)| (ip.to_string(), l)).collect();
+        assert_eq!(
+            got,
+            [("192.0.2.1".into(), 0), ("192.0.2.2".into(), 1), ("192.0.2.5".into(), 0)]
+        );
+        let verdicts: BTreeMap<IpAddr, String> =
+            [("192.0.2.1", "Reconnaissance"), ("192.0.2.2", "Normal"), ("192.0.2.5", "Normal")]
+                .into_iter()
+                .map(|(ip, c)| (ip.parse().unwrap(), c.to_owned()))
+                .collect();
+        let check = real_check_with(&FLOW_LABELS, &labels, &verdicts);
+        let agreement: Vec<(usize, usize)> =
+            check.agreement.iter().map(|a| (a.sources, a.agreeing)).collect();
+        assert_eq!(agreement, [(2, 1), (1, 1)]);
+        let ip: IpAddr = "192.0.2.5".parse().unwrap();
+        assert_eq!(check.disagreements, [(ip, "attacker", "Normal".to_owned())]);
+        assert!(!check.html("x").contains("honeypot"));
     }
 }

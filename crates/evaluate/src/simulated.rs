@@ -58,6 +58,7 @@ pub fn simulated_model(entities: usize, difficulty: u8, seed: u64) -> Result<Sim
         calibrate: true,
         thresholds: Some(ThresholdParams::default()),
     };
-    let (artifact, _) = pipeline::train(&params, "v1", &train, &validation)?;
+    let (artifact, _) =
+        pipeline::train(&params, vigil_features::SCHEMA_VERSION, &train, &validation)?;
     Ok(SimulatedModel { artifact, validation, holdout })
 }

@@ -1,4 +1,4 @@
-//! vigil-features: security events in, 100 named features per source IP out (schema v1).
+//! vigil-features: security events in, 100 named features per source IP out (schema v2).
 //!
 //! - [`Event`]: one normalised security event (time from the payload, source and
 //!   destination, [`EventKind`], credentials, command, URL, bytes, IDS fields).
@@ -11,7 +11,7 @@
 //!   training, and a [`Featurizer`] (policy + feeds) turns events into the vectors serving
 //!   would compute.
 //! - Schema: [`FEATURES`] is the one table of the 100 features (name, [`Group`], formula,
-//!   range), [`SCHEMA_VERSION`] is `"v1"`, [`feature_names`] lists them, and
+//!   range), [`SCHEMA_VERSION`] is `"v2"`, [`feature_names`] lists them, and
 //!   [`features_markdown`] renders `docs/FEATURES.md`.
 //! - [`extract`]: a window and an [`Intel`] bundle in, a [`FeatureVector`] out.
 //! - Threat intel: [`Intel`] holds [`Feeds`] ([`IpSet`] for Tor exits, C2 and block
@@ -74,12 +74,12 @@ pub use intel::{
     AsnInfo, AsnScores, AsnTable, DomainAges, FeedKind, Feeds, Intel, IpSet, Reputation,
 };
 pub use parse::{
-    Format, MAX_LINE_BYTES, ParseOutcome, Rejected, parse_file, parse_lines, parse_lines_with,
-    parse_str,
+    Format, MAX_LINE_BYTES, ParseOutcome, Rejected, open_log, parse_file, parse_lines,
+    parse_lines_with, parse_str,
 };
 pub use schema::{
-    FEATURE_COUNT, FEATURES, FeatureSpec, Group, SCHEMA_VERSION, feature_index, feature_names,
-    features_markdown,
+    FEATURE_COUNT, FEATURES, FLOW_USE, FeatureSpec, Group, SCHEMA_VERSION, feature_index,
+    feature_names, features_markdown,
 };
 pub use vector::{FeatureVector, check_schema};
 pub use window::{Appended, EventWindow, Featurizer, WindowPolicy};

@@ -1,5 +1,12 @@
-//! Feature schema v1: the one table of the 100 features (name, group, formula, range), in
-//! vector order. `docs/FEATURES.md` is generated from it ([`features_markdown`]).
+//! Feature schema v2: the one table of the 100 features (name, group, formula, range), in
+//! vector order. `docs/FEATURES.md` is generated from it ([`features_markdown`]), with what
+//! each feature means for flow records ([`FLOW_USE`]).
+//!
+//! v2 (Zeek flows in) changed two formulas of v1 so that a flow record counts as the session
+//! it is: a flow's duration is its session's duration, and a flow whose application protocol
+//! the monitor recognised is content (an unanswered or unrecognised one stays empty). The
+//! names, order and every other formula are v1's. Models and cached vectors of v1 are
+//! refused by a v2 engine (the version is in both).
 //!
 //! The `schema!` macro below turns the table into [`FEATURES`] and into the private enum
 //! `F`, whose variant `F::name` is the feature's index; the extractor writes every value
@@ -8,9 +15,9 @@
 use std::fmt::Write as _;
 
 /// The schema version; goes into cache keys and model artifacts.
-pub const SCHEMA_VERSION: &str = "v1";
+pub const SCHEMA_VERSION: &str = "v2";
 
-/// Number of features in schema v1.
+/// Number of features in the schema.
 pub const FEATURE_COUNT: usize = 100;
 
 /// The group a feature belongs to.
@@ -104,7 +111,7 @@ macro_rules! schema {
         #[repr(usize)]
         pub(crate) enum F { $($($name,)*)* }
 
-        /// The 100 features of schema v1, in vector order.
+        /// The 100 features of the schema, in vector order.
         pub static FEATURES: [FeatureSpec; FEATURE_COUNT] = [
             $($( FeatureSpec { name: stringify!($name), group: Group::$group, formula: $formula, range: $range }, )*)*
         ];
@@ -192,9 +199,9 @@ schema! {
         bytes_in: "ln1p(Σ bytes_in), bytes sent to the source", "[0, ∞)";
         bytes_out_ratio: "Σ bytes_out / (Σ bytes_out + Σ bytes_in); 0 without bytes", "[0, 1]";
         session_count: "ln1p(distinct sessions)", "[0, ∞)";
-        mean_session_duration: "ln1p(mean session duration in seconds); a session's duration is its session_closed duration, else its last − first event time", "[0, ∞)";
+        mean_session_duration: "ln1p(mean session duration in seconds); a session's duration is the longest duration of its session_closed or flow events, else its last − first event time", "[0, ∞)";
         max_concurrent_sessions: "ln1p(most sessions open at one instant), a session open from its first event to max(its last event, first event + duration)", "[0, ∞)";
-        empty_session_fraction: "share of sessions with no login, command, file transfer, tunnel, HTTP request or alert (connect/close/client info only)", "[0, 1]";
+        empty_session_fraction: "share of sessions with no login, command, file transfer, tunnel, HTTP request, alert or flow with a known application protocol (connect/close/client info, unanswered or unrecognised flows only)", "[0, 1]";
         forward_request_count: "ln1p(forward_request events: TCP tunnels through the sensor)", "[0, ∞)";
         ids_alert_count: "ln1p(ids_alert events)", "[0, ∞)";
         alert_severity_max: "max over alerts of 1/severity (1 = most severe; 3 when unset); 0 without alerts", "[0, 1]";
@@ -289,8 +296,73 @@ pub fn features_markdown() -> String {
         let _ =
             writeln!(md, "| {i} | `{}` | {} | {formula} | {} |", f.name, f.group.name(), f.range);
     }
+    md.push_str(
+        "\n## Flow records\n\nWhat the features mean for a source seen by a network monitor \
+         (Zeek `conn`, Suricata `flow`) rather than by a honeypot. A flow carries its ports, \
+         transport, recognised application protocol, duration and IP-level bytes each way \
+         (packets and connection state are kept on the event, not in the vector).\n\n\
+         | source | features |\n|---|---|\n",
+    );
+    for (what, names) in FLOW_USE {
+        let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let _ = writeln!(md, "| {what} ({}) | {} |", names.len(), list.join(", "));
+    }
     md
 }
+
+/// What a feature means for a window of flow records (Zeek `conn`, Suricata `flow`), and
+/// where the other features come from: each of the 100 names in exactly one row.
+#[rustfmt::skip]
+pub const FLOW_USE: [(&str, &[&str]); 3] = [
+    (
+        "meaningful for flow records (`conn` alone)",
+        &[
+            "hour_sin", "hour_cos", "day_of_week", "weekend_fraction", "business_hours_fraction",
+            "night_fraction", "time_span", "event_count_1min", "event_count_5min",
+            "event_count_1h", "event_count_24h", "event_count", "events_per_minute",
+            "peak_events_per_minute", "burst_fraction", "active_minutes", "duty_cycle",
+            "unique_dst_ports", "unique_src_ports", "dst_port_diversity", "dst_port_entropy",
+            "common_port_fraction", "high_port_fraction", "low_src_port_fraction",
+            "sequential_port_fraction", "tcp_fraction", "udp_fraction", "icmp_fraction",
+            "ssh_fraction", "http_fraction", "protocol_diversity", "bytes_out", "bytes_in",
+            "bytes_out_ratio", "session_count", "mean_session_duration",
+            "max_concurrent_sessions", "empty_session_fraction", "mean_inter_event_time",
+            "std_inter_event_time", "median_inter_event_time", "max_inter_event_time",
+            "kind_entropy", "hourly_activity_cv", "ip_reputation", "tor_exit_node",
+            "asn_reputation", "threat_intel_matches", "known_c2", "timing_regularity",
+            "behavioral_consistency", "session_duration_variance", "inter_event_time_entropy",
+            "lateral_movement_score", "data_exfiltration_score", "degree_centrality",
+            "clustering_coefficient", "connectivity", "communication_pattern_entropy",
+            "unique_destinations", "bidirectional_pairs", "isolation",
+        ],
+    ),
+    (
+        "from Zeek's other logs (`http`: the HTTP group and URL resources; `ssh`: login \
+         outcomes; `notice`: alerts; `files`: transfers; `dns`/`ssl`/`http`: names for domain \
+         age)",
+        &[
+            "failed_login_count", "successful_login_count", "login_failure_rate",
+            "logins_per_session", "failed_logins_per_minute", "file_download_count",
+            "file_upload_count", "http_request_count", "http_method_count", "unique_paths",
+            "mean_url_length", "url_char_entropy", "suspicious_path_fraction",
+            "sql_injection_fraction", "xss_fraction", "path_traversal_fraction",
+            "http_error_fraction", "ids_alert_count", "alert_severity_max", "domain_age_days",
+            "resource_access_diversity",
+        ],
+    ),
+    (
+        "honeypot (Cowrie) only: credentials, shell commands and tunnels, which no network \
+         monitor sees",
+        &[
+            "unique_usernames", "unique_passwords", "passwords_per_username",
+            "default_username_fraction", "username_as_password_fraction", "command_count",
+            "unique_commands", "failed_command_fraction", "download_tool_fraction",
+            "script_execution_fraction", "privilege_escalation_fraction",
+            "recon_command_fraction", "persistence_command_fraction", "forward_request_count",
+            "mean_command_length", "mean_password_length", "command_entropy",
+        ],
+    ),
+];
 
 const NOTATION: &str = "## Notation and conventions
 
@@ -308,6 +380,8 @@ const NOTATION: &str = "## Notation and conventions
 - A share (\"share of …\") or ratio is 0 when its denominator is 0.
 - Entity: the most frequent src_ip of the window (the smallest address on a tie); the
   threat-intel features look it up.
+- Sessions: events sharing a sensor and session id. A flow record (Zeek `uid`, Suricata
+  `flow_id`) is a session of its own; its duration is the flow's.
 - Destination graph: nodes are the window's destinations (dst_ip, else dst_host); two
   destinations are linked when consecutive destination-bearing events go to them less than
   60 s apart (a transition a → b). N: number of destinations.
@@ -335,6 +409,16 @@ mod tests {
         assert_eq!(F::hour_sin as usize, 0);
         assert_eq!(F::isolation as usize, FEATURE_COUNT - 1);
         assert_eq!(FEATURES[F::known_c2 as usize].name, "known_c2");
+    }
+
+    #[test]
+    fn every_feature_has_one_flow_use() {
+        let mut seen: Vec<&str> =
+            FLOW_USE.iter().flat_map(|(_, names)| names.iter().copied()).collect();
+        seen.sort_unstable();
+        let mut all: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+        all.sort_unstable();
+        assert_eq!(seen, all);
     }
 
     #[test]

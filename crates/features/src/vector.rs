@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn width_and_finiteness_are_checked() {
         let e = FeatureVector::from_slice(&[0.0; 99]).unwrap_err().to_string();
-        assert_eq!(e, "feature schema v1 has 100 features, got 99 values");
+        assert_eq!(e, "feature schema v2 has 100 features, got 99 values");
         let mut v = vec![0.0; 100];
         v[2] = f32::NAN;
         let e = FeatureVector::from_slice(&v).unwrap_err().to_string();
@@ -125,17 +125,18 @@ mod tests {
     #[test]
     fn stored_schemas_must_match_exactly() {
         let names: Vec<&str> = feature_names().to_vec();
-        check_schema("v1", &names).unwrap();
+        check_schema(SCHEMA_VERSION, &names).unwrap();
+        // A v1 artifact or vector (the schema before flows were sessions) is refused.
         assert_eq!(
-            check_schema("v0", &names).unwrap_err().to_string(),
-            "feature schema mismatch: expected v1, found v0"
+            check_schema("v1", &names).unwrap_err().to_string(),
+            "feature schema mismatch: expected v2, found v1"
         );
         let mut swapped = names.clone();
         swapped.swap(0, 1);
         assert_eq!(
-            check_schema("v1", &swapped).unwrap_err().to_string(),
+            check_schema(SCHEMA_VERSION, &swapped).unwrap_err().to_string(),
             "feature schema mismatch: expected feature 0 = hour_sin, found feature 0 = hour_cos"
         );
-        assert!(check_schema("v1", &names[..10]).is_err());
+        assert!(check_schema(SCHEMA_VERSION, &names[..10]).is_err());
     }
 }

@@ -337,7 +337,7 @@ mod tests {
     fn the_version_names_policy_and_feeds() {
         let f = Featurizer::new(WindowPolicy::default(), Arc::new(Feeds::default()));
         let v = f.version();
-        assert!(v.starts_with("v1.") && v.len() == 19, "{v}");
+        assert!(v.starts_with("v2.") && v.len() == 19, "{v}");
         let mut other = f.clone();
         other.policy.max_events = 10;
         assert_ne!(other.version(), v);

@@ -86,7 +86,7 @@ fn synthetic(n_samples: usize) -> Result<(BaseData, Vec<NewSample>), Box<dyn std
         .zip(confirms.labels())
         .map(|((entity, row), &label)| NewSample {
             entity,
-            schema_version: "v1".into(),
+            schema_version: vigil_features::SCHEMA_VERSION.into(),
             features: row.to_vec(),
             model_version: "v1".into(),
             ml_prediction: ClassSet::threat().name(label).unwrap_or("Normal").to_owned(),
@@ -99,7 +99,7 @@ fn synthetic(n_samples: usize) -> Result<(BaseData, Vec<NewSample>), Box<dyn std
     samples.extend(mistyping_admins(n_overrides, 3, "admin").into_iter().map(
         |(entity, features)| NewSample {
             entity,
-            schema_version: "v1".into(),
+            schema_version: vigil_features::SCHEMA_VERSION.into(),
             features,
             model_version: "v1".into(),
             ml_prediction: "Brute Force".into(),
@@ -151,7 +151,7 @@ fn simulated(n_samples: usize) -> Result<(BaseData, Vec<NewSample>), Box<dyn std
             };
             NewSample {
                 entity,
-                schema_version: "v1".into(),
+                schema_version: vigil_features::SCHEMA_VERSION.into(),
                 features,
                 model_version: "v1".into(),
                 ml_prediction: prediction,

@@ -98,7 +98,7 @@ pub fn tiny_artifact(seed: u64) -> vigil_model::Artifact {
         calibrate: true,
         thresholds: Some(vigil_thresholds::ThresholdParams::default()),
     };
-    vigil_model::pipeline::train(&params, "v1", &train, &validation)
+    vigil_model::pipeline::train(&params, vigil_features::SCHEMA_VERSION, &train, &validation)
         .expect("the synthetic rows train")
         .0
 }

@@ -476,7 +476,7 @@ fn realcheck_reports_agreement_with_weak_labels_and_gates() {
     ];
     let output = eval(&args);
     assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
-    assert!(stdout(&output).contains("| weak label | sources | agreeing |"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("| label | sources | agreeing |"), "{}", stdout(&output));
     let check: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let sources = check["sources"].as_u64().unwrap();
     assert!(sources >= 10, "{check}");

@@ -46,7 +46,7 @@ fn sigkill_mid_run_leaves_the_champion_and_the_next_start_fails_the_job() {
         "{error}"
     );
     // Its samples are still pending for the next run.
-    assert_eq!(store.pending_count("v1").unwrap(), 100);
+    assert_eq!(store.pending_count(vigil_features::SCHEMA_VERSION).unwrap(), 100);
 }
 
 #[test]

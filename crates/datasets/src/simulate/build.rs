@@ -47,6 +47,8 @@ pub(super) struct Ctx<'a> {
     /// The deployment's SSH/Telnet ports, if set ([`SimParams::shell_ports`]).
     shell_ports: Option<(u16, u16)>,
     pub(super) events: Vec<Event>,
+    /// Flow records made so far (each flow is its own session: `flow-<n>`).
+    flows: u32,
 }
 
 /// The session an event belongs to.
@@ -112,6 +114,7 @@ impl<'a> Ctx<'a> {
             shell_ports: params.shell_ports,
             shell_target: None,
             events: Vec::new(),
+            flows: 0,
         }
     }
 
@@ -438,7 +441,9 @@ impl<'a> Ctx<'a> {
         e.bytes_out = Some(bytes_out);
     }
 
-    /// A flow record from the network sensor.
+    /// A flow record from the network sensor, as Zeek's `conn` log or Suricata's `flow`
+    /// records give it: its own session (the flow id), IP-level bytes each way, and the
+    /// state (`S0`: nothing came back, else `SF`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn flow(
         &mut self,
@@ -452,6 +457,8 @@ impl<'a> Ctx<'a> {
         seconds: f64,
     ) {
         let src_port = self.src_port();
+        self.flows += 1;
+        let id = format!("flow-{}", self.flows);
         let e = self.push(t, EventKind::Flow);
         e.src_port = Some(src_port);
         e.dst_ip = Some(dst);
@@ -459,8 +466,10 @@ impl<'a> Ctx<'a> {
         e.transport = transport;
         e.app_proto = app;
         e.sensor = Some("ids-1".into());
+        e.session = Some(id.into());
         e.bytes_out = Some(bytes_out);
         e.bytes_in = Some(bytes_in);
+        e.conn_state = Some(if bytes_in == 0 { "S0" } else { "SF" }.into());
         // Flow records carry microseconds, like the event times.
         e.duration = Some((seconds * 1e6).round() / 1e6);
     }

@@ -12,7 +12,8 @@ use super::build::{
 };
 use super::vocab::{
     ADMIN_COMMANDS, APT_PERSIST, APT_QUIET, APT_RECON, APT_STAGE, ASSETS, BROWSERS, INJECTION,
-    PAGES, PROBE_PATHS, SAAS, SQLI, TOOLS, TOP_PORTS, TRAVERSAL, TUNNEL_TARGETS, XSS,
+    PAGES, PROBE_PATHS, SAAS, SCANNED_TCP, SCANNED_UDP, SQLI, TOOLS, TOP_PORTS, TRAVERSAL,
+    TUNNEL_TARGETS, XSS,
 };
 
 /// Generates one entity of class `label` (index into the threat class set); returns the
@@ -61,6 +62,7 @@ fn normal(c: &mut Ctx<'_>) -> &'static str {
     let name = c.variant(
         &["visitor", "visitor", "workstation", "admin"],
         &[
+            (1, "host"),
             (1, "admin_mistype"),
             (1, "locked_out"),
             (1, "burst"),
@@ -74,6 +76,7 @@ fn normal(c: &mut Ctx<'_>) -> &'static str {
         "burst" => visitor(c, Browse::Burst),
         "curious_visitor" => visitor(c, Browse::Curious),
         "workstation" => workstation(c),
+        "host" => host(c),
         "admin" => admin(c, 0, false),
         "admin_mistype" => {
             let n = c.count(1, 3);
@@ -178,6 +181,53 @@ fn workstation(c: &mut Ctx<'_>) {
             n += 1;
         }
         t += c.log_secs(60.0, 2400.0);
+    }
+}
+
+/// A machine that is always on (a desktop left running, a small server), at any hour: its
+/// system and antivirus check in with a handful of vendor services around the clock (DNS,
+/// HTTPS, HTTP to update mirrors) at irregular intervals, with bytes both ways that vary by
+/// orders of magnitude; some connections end in a reset. A push channel (MQTT over TLS on
+/// 8883) stays open for hours, so a monitor logs it in pieces: small keep-alive exchanges
+/// it cannot name the protocol of.
+fn host(c: &mut Ctx<'_>) {
+    if c.chance(0.5) {
+        c.internal();
+    } else {
+        c.external();
+    }
+    let mut t = c.anytime();
+    let end = t + c.secs(2.0 * 3600.0, 30.0 * 3600.0);
+    let services: Vec<(IpAddr, u16)> = (0..c.count(3, 8))
+        .map(|_| {
+            let ip: IpAddr = c.pick(&SAAS).parse().expect("a literal address");
+            (ip, c.pick(&[443, 443, 443, 80, 8883]))
+        })
+        .collect();
+    let (lo, hi) = if c.chance(0.5) { (5.0, 600.0) } else { (30.0, 3600.0) };
+    let mut n = 0;
+    while t < end && n < 400 {
+        if c.chance(0.3) {
+            let (out, inn) = (c.bytes(60, 90), c.bytes(90, 300));
+            c.flow(t, IpAddr::V4(RESOLVER), 53, Transport::Udp, AppProto::Dns, out, inn, 0.02);
+            t += c.secs(0.01, 0.1);
+        }
+        let (dst, port) = c.pick(&services);
+        let secs = c.log_secs(0.05, 600.0) as f64 / 1e6;
+        if port == 8883 {
+            let (out, inn) = (c.bytes(60, 400), c.bytes(0, 300));
+            c.flow(t, dst, port, Transport::Tcp, AppProto::Unknown, out, inn, secs);
+        } else {
+            let app = if port == 80 { AppProto::Http } else { AppProto::Tls };
+            let (out, inn) = if c.chance(0.05) {
+                (c.bytes(60, 200), 0)
+            } else {
+                (c.log_bytes(300, 40_000), c.log_bytes(200, 5_000_000))
+            };
+            c.flow(t, dst, port, Transport::Tcp, app, out, inn, secs);
+        }
+        n += 1;
+        t += c.log_secs(lo, hi);
     }
 }
 
@@ -460,7 +510,7 @@ fn slowloris(c: &mut Ctx<'_>, mut t: i64) {
 
 fn recon(c: &mut Ctx<'_>) -> &'static str {
     let name = c.variant(
-        &["port_scan", "host_sweep", "banner_grab"],
+        &["port_scan", "host_sweep", "banner_grab", "internet_scan"],
         &[(1, "web_probe"), (2, "slow_scan"), (3, "common_ports")],
     );
     c.external();
@@ -486,6 +536,7 @@ fn recon(c: &mut Ctx<'_>) -> &'static str {
         }
         "common_ports" => common_ports(c, t),
         "host_sweep" => host_sweep(c, t),
+        "internet_scan" => internet_scan(c, t),
         _ => banner_grab(c, t),
     }
     name
@@ -522,6 +573,27 @@ fn port_scan(c: &mut Ctx<'_>, mut t: i64, n: usize, gap: (f64, f64)) -> i64 {
         t += if slow { c.log_secs(gap.0, gap.1) } else { c.secs(gap.0, gap.1) };
     }
     t
+}
+
+/// An Internet-wide scanner as one of its targets sees it: a few probes of the ports mass
+/// scanners try, most never answered (a SYN and a retransmission or two; a datagram for
+/// UDP), now and then a reset back; most come once, some return minutes to hours later.
+fn internet_scan(c: &mut Ctx<'_>, mut t: i64) {
+    let target = IpAddr::V4(c.pick(&[WEB, PUBLIC_DNS, SSH_HOSTS[0], SSH_HOSTS[1]]));
+    let probes = if c.chance(0.6) { 1 } else { c.log_count(2, 12) };
+    for _ in 0..probes {
+        if c.chance(0.1) {
+            let port = c.pick(&SCANNED_UDP);
+            let out = c.bytes(60, 300);
+            c.flow(t, target, port, Transport::Udp, AppProto::Unknown, out, 0, 0.0);
+        } else {
+            let port = c.pick(&SCANNED_TCP);
+            let out = 40 * c.bytes(1, 3);
+            let reply = if c.chance(0.1) { 40 } else { 0 };
+            c.flow(t, target, port, Transport::Tcp, AppProto::Unknown, out, reply, 0.0);
+        }
+        t += c.log_secs(1.0, 12.0 * 3600.0);
+    }
 }
 
 /// One or two ports across many hosts of the organisation's public /24.

@@ -278,6 +278,18 @@ pub(super) const TOP_PORTS: [u16; 30] = [
     5900, 1025, 587, 8888, 199, 1720, 465, 548, 113, 81, 6001,
 ];
 
+/// TCP ports Internet-wide scanners probe most, as the public scan reports describe the
+/// background radiation: Telnet and its alternates (IoT botnets), SMB, SSH, web, RDP,
+/// databases, Android debug, TR-069 and router exploits, Docker and caches.
+pub(super) const SCANNED_TCP: [u16; 30] = [
+    23, 445, 22, 80, 8080, 2323, 3389, 1433, 443, 81, 5555, 8443, 3306, 6379, 7547, 37215, 52869,
+    8000, 8888, 5900, 21, 25, 135, 139, 9200, 27017, 5432, 11211, 2375, 60001,
+];
+
+/// UDP ports scanners probe most (SIP, DNS, NTP, SNMP, SSDP, NetBIOS, CLDAP, memcached,
+/// chargen, WS-Discovery): amplification hunting.
+pub(super) const SCANNED_UDP: [u16; 10] = [5060, 53, 123, 161, 1900, 137, 389, 11211, 19, 3702];
+
 #[cfg(test)]
 mod tests {
     use super::*;

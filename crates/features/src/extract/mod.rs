@@ -85,9 +85,10 @@ pub(crate) struct Session {
     /// Time of the first and last event, µs.
     pub(crate) first: i64,
     pub(crate) last: i64,
-    /// The duration of its `session_closed` event, if any (seconds, finite, ≥ 0).
+    /// The duration of its `session_closed` or flow event, if any (seconds, finite, ≥ 0).
     pub(crate) closed: Option<f64>,
-    /// Whether it holds anything beyond connect/close/client info.
+    /// Whether it holds anything beyond connect/close/client info (for a flow: an
+    /// application protocol the monitor recognised).
     pub(crate) active: bool,
     /// Hash of the ordered kinds and commands of its events.
     pub(crate) signature: u64,
@@ -207,8 +208,11 @@ struct Visit {
     kind: EventKind,
     /// Hash of the trimmed command of a command event, else 0.
     command: u64,
-    /// The duration of a `session_closed` event (finite, ≥ 0), else -1.
+    /// The duration of a `session_closed` or flow event (finite, ≥ 0), else -1.
     closed: f64,
+    /// Whether the event is content: anything but connect/close/client info, a flow only
+    /// when its application protocol is known (data went both ways).
+    content: bool,
 }
 
 fn sessions(ev: &[&Event], keys: &[Option<u64>], us: &[i64]) -> Vec<Session> {
@@ -225,8 +229,22 @@ fn sessions(ev: &[&Event], keys: &[Option<u64>], us: &[i64]) -> Vec<Session> {
                 command: e.command.as_deref().filter(|_| is_command).map_or(0, |c| hash(c.trim())),
                 closed: e
                     .duration
-                    .filter(|d| e.kind == EventKind::SessionClosed && d.is_finite() && *d >= 0.0)
+                    .filter(|d| {
+                        matches!(e.kind, EventKind::SessionClosed | EventKind::Flow)
+                            && d.is_finite()
+                            && *d >= 0.0
+                    })
                     .unwrap_or(-1.0),
+                content: match e.kind {
+                    EventKind::Flow => e.app_proto != AppProto::Unknown,
+                    k => !matches!(
+                        k,
+                        EventKind::SessionConnect
+                            | EventKind::SessionClosed
+                            | EventKind::ClientVersion
+                            | EventKind::Other
+                    ),
+                },
             })
         })
         .collect();
@@ -244,14 +262,7 @@ fn sessions(ev: &[&Event], keys: &[Option<u64>], us: &[i64]) -> Vec<Session> {
             if v.closed >= 0.0 {
                 closed = Some(closed.map_or(v.closed, |c: f64| c.max(v.closed)));
             }
-            active |= !matches!(
-                v.kind,
-                EventKind::SessionConnect
-                    | EventKind::SessionClosed
-                    | EventKind::ClientVersion
-                    | EventKind::Flow
-                    | EventKind::Other
-            );
+            active |= v.content;
         }
         out.push(Session {
             first: us[group[0].index as usize],

@@ -297,19 +297,23 @@ pub fn parse_str(format: Format, text: &str) -> ParseOutcome {
 pub fn parse_file(format: Format, path: impl AsRef<Path>) -> Result<ParseOutcome> {
     let path = path.as_ref();
     let io = |source| FeatureError::Io { origin: path.display().to_string(), source };
-    let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
-    let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-    let result = if gzip {
-        parse_lines(
-            format,
-            BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(file)),
-        )
-    } else {
-        parse_lines(format, file)
-    };
-    result.map_err(|e| match e {
+    parse_lines(format, open_log(path)?).map_err(|e| match e {
         FeatureError::Io { source, .. } => io(source),
         other => other,
+    })
+}
+
+/// Opens a log for reading: gzip-compressed (detected by its magic bytes, any number of
+/// members) or plain.
+pub fn open_log(path: impl AsRef<Path>) -> Result<Box<dyn BufRead + Send>> {
+    let path = path.as_ref();
+    let io = |source| FeatureError::Io { origin: path.display().to_string(), source };
+    let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+    let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(file)
     })
 }
 

@@ -5,7 +5,7 @@
 //!
 //! | log | kind | fields used |
 //! |---|---|---|
-//! | `conn` | Flow | `proto` → transport, `service` → app_proto (first known of a list), `duration`, `orig_bytes` → bytes_out, `resp_bytes` → bytes_in, `orig_pkts` → packets_out, `resp_pkts` → packets_in, `conn_state` |
+//! | `conn` | Flow | `proto` → transport, `service` → app_proto (first known of a list), `duration`, `orig_ip_bytes` (else `orig_bytes`) → bytes_out, `resp_ip_bytes` (else `resp_bytes`) → bytes_in, `orig_pkts` → packets_out, `resp_pkts` → packets_in, `conn_state` |
 //! | `dns` | Other (`zeek.dns`), app DNS | `query` → dst_host, `answers` → answer |
 //! | `http` | HttpRequest, app HTTP | `method`, `host` → dst_host, `uri` → url, `user_agent` → client, `status_code` → status, `request_body_len` → bytes_out, `response_body_len` → bytes_in |
 //! | `ssl` | Other (`zeek.ssl`), app TLS | `server_name` → dst_host |
@@ -131,6 +131,8 @@ fields! {
     History = "history",
     OrigPkts = "orig_pkts",
     RespPkts = "resp_pkts",
+    OrigIpBytes = "orig_ip_bytes",
+    RespIpBytes = "resp_ip_bytes",
     Query = "query",
     QtypeName = "qtype_name",
     Answers = "answers",
@@ -276,8 +278,11 @@ fn to_event(r: &Record<'_>, log: Log) -> LineResult {
         Log::Conn => {
             e.app_proto = r.text(F::Service).map_or(AppProto::Unknown, services);
             e.duration = r.num::<f64>(F::Duration)?.filter(|d| *d >= 0.0);
-            e.bytes_out = r.num(F::OrigBytes)?;
-            e.bytes_in = r.num(F::RespBytes)?;
+            // IP-level bytes, as Suricata's flow records and the simulator count them (a
+            // lone SYN is 40-60 bytes, not 0); payload bytes when those are all there is.
+            let (payload_out, payload_in) = (r.num(F::OrigBytes)?, r.num(F::RespBytes)?);
+            e.bytes_out = r.num(F::OrigIpBytes)?.or(payload_out);
+            e.bytes_in = r.num(F::RespIpBytes)?.or(payload_in);
             e.packets_out = r.num(F::OrigPkts)?;
             e.packets_in = r.num(F::RespPkts)?;
             e.conn_state = r.boxed(F::ConnState);
@@ -653,6 +658,7 @@ mod tests {
         assert_eq!(e.transport, Transport::Tcp);
         assert_eq!(e.app_proto, AppProto::Unknown);
         assert_eq!(e.conn_state.as_deref(), Some("S0"));
+        // No IP byte columns here: the payload bytes.
         assert_eq!((e.packets_out, e.packets_in, e.bytes_out), (Some(2), Some(0), Some(0)));
         assert_eq!(e.duration, Some(0.00001));
         assert_eq!(e.session.as_deref(), Some("C1"));

@@ -401,6 +401,44 @@ fn network() {
     );
 }
 
+/// Schema v2: flow records (each its own session, as Zeek's `uid` makes them) count their
+/// duration as the session's, and count as content only with a recognised protocol.
+#[test]
+fn flows_are_sessions() {
+    let flow = |t: f64, id: &str, app: AppProto, secs: Option<f64>| {
+        let mut e = ev(t, EventKind::Flow);
+        (e.session, e.app_proto, e.duration) = (Some(id.into()), app, secs);
+        e.transport = Transport::Tcp;
+        e
+    };
+    // A scanner: three unanswered SYNs (no protocol, no duration).
+    let scan: Vec<Event> =
+        (0..3).map(|i| flow(f64::from(i), &format!("C{i}"), AppProto::Unknown, None)).collect();
+    check(
+        &scan,
+        &[
+            ("session_count", ln1p(3.0)),
+            ("empty_session_fraction", 1.0),
+            ("mean_session_duration", 0.0),
+            ("max_concurrent_sessions", ln1p(1.0)),
+        ],
+    );
+    // A host: a 30 s TLS flow, a 90 s HTTP flow overlapping it, and an unrecognised one.
+    let host = vec![
+        flow(0.0, "C1", AppProto::Tls, Some(30.0)),
+        flow(10.0, "C2", AppProto::Http, Some(90.0)),
+        flow(200.0, "C3", AppProto::Unknown, Some(2.0)),
+    ];
+    check(
+        &host,
+        &[
+            ("empty_session_fraction", 1.0 / 3.0),
+            ("mean_session_duration", ln1p(122.0 / 3.0)),
+            ("max_concurrent_sessions", ln1p(2.0)),
+        ],
+    );
+}
+
 /// A window of 203.0.113.66, which the fixture feeds list.
 fn intel_window() -> Vec<Event> {
     let attacker: std::net::IpAddr = "203.0.113.66".parse().unwrap();

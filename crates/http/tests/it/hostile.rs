@@ -179,5 +179,8 @@ async fn feedback_retried_concurrently_stores_one_sample() {
         ids.insert(r.json["sample_id"].as_i64().unwrap());
     }
     assert_eq!((ids.len(), created), (1, 1));
-    assert_eq!(s.state.engine().samples().pending_count("v1").unwrap(), 1);
+    assert_eq!(
+        s.state.engine().samples().pending_count(vigil_features::SCHEMA_VERSION).unwrap(),
+        1
+    );
 }

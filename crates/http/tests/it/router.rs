@@ -23,7 +23,7 @@ fn check_verdict(v: &Value, version: &str) {
     assert_eq!(v["decision"]["passed"].as_object().unwrap().len(), 7);
     assert!(v["decision"]["fallback"].is_boolean());
     assert_eq!(v["model_version"], version);
-    assert_eq!(v["schema_version"], "v1");
+    assert_eq!(v["schema_version"], vigil_features::SCHEMA_VERSION);
     assert!(v["features"]["source"].is_string());
     assert!(v["features"]["stale"].is_boolean());
 }
@@ -144,9 +144,9 @@ async fn bad_event_batches_are_4xx_and_change_nothing() {
         (r.status, r.error()),
         (StatusCode::BAD_REQUEST, "the request body holds no events")
     );
-    let r = ingest(&s.app, "/v1/events?format=zeek", cowrie_logins("203.0.113.7", 1, 0)).await;
+    let r = ingest(&s.app, "/v1/events?format=bro", cowrie_logins("203.0.113.7", 1, 0)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.error().contains("unknown event format \"zeek\""), "{}", r.error());
+    assert!(r.error().contains("unknown event format \"bro\""), "{}", r.error());
     let r = ingest(&s.app, "/v1/events?colour=blue", cowrie_logins("203.0.113.7", 1, 0)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.error().contains("unknown field `colour`"), "{}", r.error());
@@ -268,7 +268,7 @@ async fn score_event_lines_parsed_once() {
         (r.status, r.error()),
         (StatusCode::UNPROCESSABLE_ENTITY, "the request body holds no events")
     );
-    let r = post_lines(&s.app, "/v1/score?format=zeek", "x").await;
+    let r = post_lines(&s.app, "/v1/score?format=bro", "x").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = post_json(&s.app, "/v1/score?format=cowrie", None, &json!({ "features": vector(0.0) }))
         .await;
@@ -304,7 +304,7 @@ async fn bad_score_requests_name_the_problem() {
     check(
         json!({ "features": vector(0.0)[..99] }).to_string(),
         invalid,
-        "feature schema v1 has 100 features, got 99 values",
+        "feature schema v2 has 100 features, got 99 values",
     )
     .await;
     let mut v = vector(0.0);
@@ -397,7 +397,10 @@ async fn feedback_by_prediction_id_is_stored_before_the_reply() {
             "prediction {id} already has feedback OVERRIDE {other} (sample {sample_id}); a different verdict is refused"
         )
     );
-    assert_eq!(s.state.engine().samples().pending_count("v1").unwrap(), 1);
+    assert_eq!(
+        s.state.engine().samples().pending_count(vigil_features::SCHEMA_VERSION).unwrap(),
+        1
+    );
 
     // CONFIRM of another prediction: the correct label is the prediction.
     let r = post_json(&s.app, "/v1/score", None, &json!({ "features": vector(-1.0) })).await;
@@ -496,7 +499,7 @@ async fn bad_feedback_names_the_problem_and_stores_nothing() {
     check(
         json!({ "features": vector(0.0)[..10], "verdict": "CONFIRM" }),
         invalid,
-        "feature schema v1 has 100 features, got 10 values".into(),
+        "feature schema v2 has 100 features, got 10 values".into(),
     )
     .await;
     check(
@@ -531,7 +534,10 @@ async fn bad_feedback_names_the_problem_and_stores_nothing() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.error().starts_with("malformed JSON"), "{}", r.error());
     // Nothing was stored, and the prediction still takes feedback.
-    assert_eq!(s.state.engine().samples().pending_count("v1").unwrap(), 0);
+    assert_eq!(
+        s.state.engine().samples().pending_count(vigil_features::SCHEMA_VERSION).unwrap(),
+        0
+    );
     let r = post_json(
         &s.app,
         "/v1/feedback",
@@ -540,7 +546,10 @@ async fn bad_feedback_names_the_problem_and_stores_nothing() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
-    assert_eq!(s.state.engine().samples().pending_count("v1").unwrap(), 1);
+    assert_eq!(
+        s.state.engine().samples().pending_count(vigil_features::SCHEMA_VERSION).unwrap(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -549,7 +558,7 @@ async fn model_learning_status_and_manual_retrain() {
     let r = get(&s.app, "/v1/model", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["version"], "t1");
-    assert_eq!(r.json["schema_version"], "v1");
+    assert_eq!(r.json["schema_version"], vigil_features::SCHEMA_VERSION);
     assert_eq!(r.json["feature_count"], 100);
     assert_eq!(r.json["classes"].as_array().unwrap().len(), 7);
     assert_eq!(r.json["model"], "gbdt");

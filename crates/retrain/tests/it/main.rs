@@ -68,7 +68,7 @@ pub(crate) fn insert_overrides(store: &SampleStore, n: usize, seed: u64) -> Vec<
         .into_iter()
         .map(|(entity, features)| NewSample {
             entity,
-            schema_version: "v1".into(),
+            schema_version: vigil_features::SCHEMA_VERSION.into(),
             features,
             model_version: "v1".into(),
             ml_prediction: "Brute Force".into(),
@@ -92,7 +92,7 @@ pub(crate) fn insert_confirms(store: &SampleStore, n: usize, seed: u64) -> Vec<i
             let class = ClassSet::threat().name(label).unwrap().to_owned();
             NewSample {
                 entity,
-                schema_version: "v1".into(),
+                schema_version: vigil_features::SCHEMA_VERSION.into(),
                 features: row.to_vec(),
                 model_version: "v1".into(),
                 ml_prediction: class,

@@ -135,7 +135,7 @@ fn overrides_that_correct_a_systematic_error_are_learnt_and_promoted() {
         assert!(sample.used_for_training);
         assert_eq!(sample.training_run_id.as_deref(), Some(report.run_id.as_str()));
     }
-    assert_eq!(env.store.pending_count("v1").unwrap(), 0);
+    assert_eq!(env.store.pending_count(vigil_features::SCHEMA_VERSION).unwrap(), 0);
     let job = &env.store.recent_jobs(1).unwrap()[0];
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(job.metrics.as_ref().unwrap()["registered"], "v2");

@@ -12,7 +12,13 @@ fn kinds(
     now: Timestamp,
     since: Option<Timestamp>,
 ) -> Vec<TriggerKind> {
-    policy.evaluate(store, "v1", now, since, true).unwrap().fired.iter().map(|f| f.kind).collect()
+    policy
+        .evaluate(store, vigil_features::SCHEMA_VERSION, now, since, true)
+        .unwrap()
+        .fired
+        .iter()
+        .map(|f| f.kind)
+        .collect()
 }
 
 #[test]
@@ -22,17 +28,19 @@ fn pending_samples_fire_at_1000_not_999() {
     let policy = TriggerPolicy::default();
     let now = Timestamp::now();
     insert_confirms(&store, 999, 1);
-    let decision = policy.evaluate(&store, "v1", now, None, true).unwrap();
+    let decision =
+        policy.evaluate(&store, vigil_features::SCHEMA_VERSION, now, None, true).unwrap();
     assert!(!decision.should_run(), "{decision:?}");
     assert_eq!(decision.pending, 999);
     insert_confirms(&store, 1, 2);
-    let decision = policy.evaluate(&store, "v1", now, None, true).unwrap();
+    let decision =
+        policy.evaluate(&store, vigil_features::SCHEMA_VERSION, now, None, true).unwrap();
     assert_eq!(decision.fired.len(), 1, "{decision:?}");
     assert_eq!(decision.fired[0].kind, TriggerKind::PendingSamples);
     assert_eq!(decision.fired[0].reason, "1000 pending samples >= 1000");
     assert_eq!(decision.trigger(), "pending-samples");
-    // Samples of another schema are not pending for v1.
-    assert_eq!(store.pending_count("v2").unwrap(), 0);
+    // Samples of another schema are not pending for this one.
+    assert_eq!(store.pending_count("v1").unwrap(), 0);
 }
 
 #[test]
@@ -62,7 +70,9 @@ fn schedule_fires_after_7_days_with_the_minimum_of_new_samples() {
     assert_eq!(kinds(&policy, &store2, later, Some(champion_since)), []);
     insert_confirms(&store2, 1, 2);
     assert_eq!(kinds(&policy, &store2, later, Some(champion_since)), [TriggerKind::Schedule]);
-    let decision = policy.evaluate(&store2, "v1", later, Some(champion_since), false).unwrap();
+    let decision = policy
+        .evaluate(&store2, vigil_features::SCHEMA_VERSION, later, Some(champion_since), false)
+        .unwrap();
     assert!(
         decision.fired[0].reason.starts_with("7.0 days since 2026-01-01T00:00:00Z >= 7"),
         "{:?}",
@@ -79,12 +89,14 @@ fn override_rate_fires_above_15_percent_over_100_verdicts() {
     // 15 of 100 is not above 15%.
     insert_confirms(&store, 85, 1);
     insert_overrides(&store, 15, 1);
-    let decision = policy.evaluate(&store, "v1", now, None, true).unwrap();
+    let decision =
+        policy.evaluate(&store, vigil_features::SCHEMA_VERSION, now, None, true).unwrap();
     assert_eq!((decision.overrides, decision.verdicts), (15, 100));
     assert!(!decision.should_run(), "{decision:?}");
     // One more override: the last 100 verdicts hold 16.
     insert_overrides(&store, 1, 2);
-    let decision = policy.evaluate(&store, "v1", now, None, true).unwrap();
+    let decision =
+        policy.evaluate(&store, vigil_features::SCHEMA_VERSION, now, None, true).unwrap();
     assert_eq!((decision.overrides, decision.verdicts), (16, 100));
     assert_eq!(decision.fired.len(), 1, "{decision:?}");
     assert_eq!(decision.fired[0].kind, TriggerKind::OverrideRate);
@@ -112,8 +124,14 @@ fn manual_requests_fire_once() {
     assert_eq!(kinds(&policy, &store, now, None), []);
     let id = store.request_retrain("alice", "new Tor exit feed").unwrap();
     // A status check does not consume the request.
-    assert!(!policy.evaluate(&store, "v1", now, None, false).unwrap().should_run());
-    let decision = policy.evaluate(&store, "v1", now, None, true).unwrap();
+    assert!(
+        !policy
+            .evaluate(&store, vigil_features::SCHEMA_VERSION, now, None, false)
+            .unwrap()
+            .should_run()
+    );
+    let decision =
+        policy.evaluate(&store, vigil_features::SCHEMA_VERSION, now, None, true).unwrap();
     assert_eq!(decision.requests, [id]);
     assert_eq!(decision.fired[0].kind, TriggerKind::Manual);
     assert!(decision.fired[0].reason.contains("alice: new Tor exit feed"), "{:?}", decision.fired);

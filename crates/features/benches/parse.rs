@@ -1,0 +1,49 @@
+//! Parser throughput in records per second, single-threaded, from memory: the Zeek `conn`
+//! logs of `../shared/datasets/zeek` (the labelled 008 day in Zeek's ASCII form, the 002
+//! port scan in its JSON form), each decompressed once before timing.
+//!
+//! `cargo bench -p vigil-features --bench parse`
+
+use std::hint::black_box;
+use std::io::Read;
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vigil_features::{Format, parse_lines};
+
+fn shared(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/zeek").join(name)
+}
+
+fn bench_zeek(c: &mut Criterion) {
+    let mut group = c.benchmark_group("zeek_conn");
+    for (id, name) in [
+        ("ascii", "stratosphere_008-zeek-mixed_conn.log.labeled.gz"),
+        ("json", "stratosphere_002-zeek-scenario-port-scanning_conn.log.gz"),
+    ] {
+        let path = shared(name);
+        let Ok(file) = std::fs::File::open(&path) else {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("skipping {id}: {} is missing", path.display());
+            }
+            continue;
+        };
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(file).read_to_end(&mut text).unwrap();
+        let records =
+            text.split(|&b| b == b'\n').filter(|l| l.first().is_some_and(|b| *b != b'#')).count();
+        group.throughput(Throughput::Elements(records as u64));
+        group.bench_function(id, |b| {
+            b.iter(|| {
+                let out = parse_lines(Format::Zeek, black_box(text.as_slice())).unwrap();
+                assert_eq!(out.events.len(), records);
+                black_box(out)
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_zeek);
+criterion_main!(benches);
