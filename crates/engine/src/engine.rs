@@ -352,11 +352,16 @@ impl Engine {
             })
             .collect();
         let verdicts = self.decide(&model, subjects)?;
-        if self.inner.config.reviews.keep_predictions {
+        let reviews = &self.inner.config.reviews;
+        if reviews.keep_predictions {
+            let (kept, judged): (Vec<&Verdict>, Vec<&Verdict>) = verdicts
+                .iter()
+                .partition(|v| reviews.keep_autonomous || v.route != Route::Autonomous);
             let kept: Vec<NewPrediction> =
-                verdicts.iter().map(|v| kept_prediction(&model, v)).collect();
+                kept.into_iter().map(|v| kept_prediction(&model, v)).collect();
+            let judged = judged.into_iter().map(|v| v.entity.clone()).collect();
             let notices = self.notices(&kept);
-            self.inner.samples.keep_predictions(kept).await?;
+            self.inner.samples.keep_verdicts(kept, judged).await?;
             self.announce(notices);
         }
         Ok(Ingest { added, duplicates, future, verdicts })

@@ -87,6 +87,12 @@ pub struct ReviewConfig {
     /// Keep the predictions made on ingested events in the sample store (default true): the
     /// review queue, and feedback by prediction id after a restart or on another server.
     pub keep_predictions: bool,
+    /// Keep autonomous verdicts too (default true). With false only verdicts routed to the
+    /// council or a human (the review queue) are written: feedback on an autonomous
+    /// verdict then works only while the engine that made it still holds it in its ledger,
+    /// but a stream of many sources with few events each (flow logs) ingests at the speed
+    /// of its parsing and scoring rather than of one stored row per source and batch.
+    pub keep_autonomous: bool,
     /// Kept predictions (review items too, open or not) are deleted after this many hours
     /// (default 168, a week).
     pub retention_hours: u64,
@@ -100,6 +106,7 @@ impl Default for ReviewConfig {
     fn default() -> Self {
         Self {
             keep_predictions: true,
+            keep_autonomous: true,
             retention_hours: 168,
             lease_secs: 900,
             max_lease_secs: 86_400,

@@ -272,6 +272,48 @@ async fn verdicts_are_routed_and_the_route_travels_to_samples_and_status() {
 }
 
 #[tokio::test]
+async fn without_keep_autonomous_only_routed_verdicts_are_written() {
+    let events: Vec<Event> =
+        (0..6).map(|i| login(&format!("198.51.100.{}", i + 1), i, "admin")).collect();
+    // First every verdict goes to a human, then the same sources are judged autonomously.
+    let dir = tempfile::tempdir().unwrap();
+    let configure = |everything: Route| {
+        let database = dir.path().join("vigil.db");
+        move |c: &mut Config| {
+            c.database = database.clone();
+            c.reviews.keep_autonomous = false;
+            let at = if everything == Route::Human { 1.0 } else { 0.0 };
+            (c.routing.autonomous_at, c.routing.council_at) = (at, at);
+        }
+    };
+    let (engine, _scratch) = engine_with(configure(Route::Human), Intel::new());
+    let human = engine.ingest(events.clone()).await.unwrap().verdicts;
+    assert!(human.iter().all(|v| v.route == Route::Human));
+    let open = engine.reviews(ReviewQuery::default()).await.unwrap().reviews;
+    assert_eq!(open.len(), 6, "routed verdicts are kept");
+    drop(engine);
+    let (engine, _scratch) = engine_with(configure(Route::Autonomous), Intel::new());
+    let later: Vec<Event> = events
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.timestamp = Timestamp::from_micros(e.timestamp.as_micros() + 60_000_000).unwrap();
+            e
+        })
+        .collect();
+    let autonomous = engine.ingest(later).await.unwrap().verdicts;
+    assert!(autonomous.iter().all(|v| v.route == Route::Autonomous));
+    for v in &autonomous {
+        let kept = engine.samples().prediction(&v.prediction_id.to_string()).unwrap();
+        assert!(kept.is_none(), "an autonomous verdict is not written");
+    }
+    // ...but it still supersedes the sources' older review items.
+    assert!(engine.reviews(ReviewQuery::default()).await.unwrap().reviews.is_empty());
+    let superseded = ReviewQuery { filter: ReviewFilter::Superseded, ..ReviewQuery::default() };
+    assert_eq!(engine.reviews(superseded).await.unwrap().reviews.len(), 6);
+}
+
+#[tokio::test]
 async fn routed_verdicts_are_review_items_that_survive_a_restart_and_close_on_feedback() {
     let dir = tempfile::tempdir().unwrap();
     let everything_human = |c: &mut Config| {

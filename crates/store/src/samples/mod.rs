@@ -587,8 +587,15 @@ impl SampleStore {
     }
 }
 
+/// SQLite's page cache per connection, in KiB (filled only as pages are read). The 2 MiB
+/// default held too little of the review queue's indexes: a stream of many sources, one
+/// kept verdict each, spent its time re-reading evicted index pages (Zeek ingest 88k -> see
+/// docs/BENCHMARKS.md).
+const CACHE_KIB: i64 = 32 * 1024;
+
 fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
     conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.pragma_update(None, "foreign_keys", true)
 }
 

@@ -344,9 +344,21 @@ pub(super) fn close(conn: &Connection, prediction_id: &str, sample_id: i64) -> R
 
 impl SampleStore {
     /// Keeps `predictions` durably (all or none); a prediction id already kept is left as
-    /// it is. Resolves once committed.
+    /// it is; each one supersedes its entity's older open review items. Resolves once
+    /// committed.
     pub async fn keep_predictions(&self, predictions: Vec<NewPrediction>) -> Result<()> {
-        if predictions.is_empty() {
+        self.keep_verdicts(predictions, Vec::new()).await
+    }
+
+    /// [`Self::keep_predictions`], and also supersedes the older open review items of
+    /// `also_judged`: entities judged again by verdicts that are not kept (autonomous ones,
+    /// with `reviews.keep_autonomous = false`), whose older items no longer wait for anyone.
+    pub async fn keep_verdicts(
+        &self,
+        predictions: Vec<NewPrediction>,
+        also_judged: Vec<String>,
+    ) -> Result<()> {
+        if predictions.is_empty() && also_judged.is_empty() {
             return Ok(());
         }
         predictions.iter().try_for_each(check)?;
@@ -361,14 +373,19 @@ impl SampleStore {
                 predictions.iter().try_for_each(|p| insert(conn, p, now))?;
                 // Each entity's older open items, unless someone holds them, give way to
                 // its new verdict: one statement for the batch.
-                let json = |of: fn(&NewPrediction) -> &str| {
-                    let values: Vec<&str> = predictions.iter().map(of).collect();
+                let as_json = |values: Vec<&str>| {
                     serde_json::to_string(&values).map_err(|e| StoreError::InvalidSample {
                         reason: format!("a batch as JSON: {e}"),
                     })
                 };
-                let entities = json(|p| p.entity.as_str())?;
-                let ids = json(|p| p.prediction_id.as_str())?;
+                let entities = as_json(
+                    predictions
+                        .iter()
+                        .map(|p| p.entity.as_str())
+                        .chain(also_judged.iter().map(String::as_str))
+                        .collect(),
+                )?;
+                let ids = as_json(predictions.iter().map(|p| p.prediction_id.as_str()).collect())?;
                 conn.prepare_cached(
                     "UPDATE predictions SET status = 'superseded', closed_at = ?1 \
                      WHERE id <= ?2 AND status = 'open' \

@@ -218,6 +218,11 @@ async fn a_newer_verdict_on_an_entity_supersedes_its_open_items_unless_someone_h
     // An autonomous verdict supersedes too: the model no longer needs help with A.
     store.keep_predictions(vec![on("a3", "A", Route::Autonomous)]).await.unwrap();
     assert_eq!(ids(&list(ReviewFilter::Open)), ["b1", "b2"]);
+    // Also one that is not kept: B judged again, nothing written for it, and b2 gives way
+    // (b1 is still held).
+    store.keep_verdicts(Vec::new(), vec!["B".into()]).await.unwrap();
+    assert_eq!(ids(&list(ReviewFilter::Open)), ["b1"]);
+    assert!(store.prediction("b3").unwrap().is_none());
     assert_eq!(
         store.claim_review("a1", "bob", now, now + SignedDuration::from_secs(60)).await.unwrap(),
         Claim::Closed
