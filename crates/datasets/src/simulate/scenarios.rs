@@ -62,7 +62,6 @@ fn normal(c: &mut Ctx<'_>) -> &'static str {
     let name = c.variant(
         &["visitor", "visitor", "workstation", "admin"],
         &[
-            (1, "host"),
             (1, "admin_mistype"),
             (1, "locked_out"),
             (1, "burst"),
@@ -76,7 +75,6 @@ fn normal(c: &mut Ctx<'_>) -> &'static str {
         "burst" => visitor(c, Browse::Burst),
         "curious_visitor" => visitor(c, Browse::Curious),
         "workstation" => workstation(c),
-        "host" => host(c),
         "admin" => admin(c, 0, false),
         "admin_mistype" => {
             let n = c.count(1, 3);
@@ -181,53 +179,6 @@ fn workstation(c: &mut Ctx<'_>) {
             n += 1;
         }
         t += c.log_secs(60.0, 2400.0);
-    }
-}
-
-/// A machine that is always on (a desktop left running, a small server), at any hour: its
-/// system and antivirus check in with a handful of vendor services around the clock (DNS,
-/// HTTPS, HTTP to update mirrors) at irregular intervals, with bytes both ways that vary by
-/// orders of magnitude; some connections end in a reset. A push channel (MQTT over TLS on
-/// 8883) stays open for hours, so a monitor logs it in pieces: small keep-alive exchanges
-/// it cannot name the protocol of.
-fn host(c: &mut Ctx<'_>) {
-    if c.chance(0.5) {
-        c.internal();
-    } else {
-        c.external();
-    }
-    let mut t = c.anytime();
-    let end = t + c.secs(2.0 * 3600.0, 30.0 * 3600.0);
-    let services: Vec<(IpAddr, u16)> = (0..c.count(3, 8))
-        .map(|_| {
-            let ip: IpAddr = c.pick(&SAAS).parse().expect("a literal address");
-            (ip, c.pick(&[443, 443, 443, 80, 8883]))
-        })
-        .collect();
-    let (lo, hi) = if c.chance(0.5) { (5.0, 600.0) } else { (30.0, 3600.0) };
-    let mut n = 0;
-    while t < end && n < 400 {
-        if c.chance(0.3) {
-            let (out, inn) = (c.bytes(60, 90), c.bytes(90, 300));
-            c.flow(t, IpAddr::V4(RESOLVER), 53, Transport::Udp, AppProto::Dns, out, inn, 0.02);
-            t += c.secs(0.01, 0.1);
-        }
-        let (dst, port) = c.pick(&services);
-        let secs = c.log_secs(0.05, 600.0) as f64 / 1e6;
-        if port == 8883 {
-            let (out, inn) = (c.bytes(60, 400), c.bytes(0, 300));
-            c.flow(t, dst, port, Transport::Tcp, AppProto::Unknown, out, inn, secs);
-        } else {
-            let app = if port == 80 { AppProto::Http } else { AppProto::Tls };
-            let (out, inn) = if c.chance(0.05) {
-                (c.bytes(60, 200), 0)
-            } else {
-                (c.log_bytes(300, 40_000), c.log_bytes(200, 5_000_000))
-            };
-            c.flow(t, dst, port, Transport::Tcp, app, out, inn, secs);
-        }
-        n += 1;
-        t += c.log_secs(lo, hi);
     }
 }
 
