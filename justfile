@@ -24,6 +24,10 @@ smote:
 peer-smote:
     py=$(../shared/tools/setup-peer-venv.sh) && $py ../shared/tools/peer-smote.py ../shared/datasets/nsl-kdd/KDDTrain+.txt ../shared/datasets/nsl-kdd/attack_categories.csv
 
+# The real-log checks (labelled Zeek day, three Cowrie logs) for one bootstrap seed.
+realchecks seed="7":
+    tools/realchecks.sh {{seed}}
+
 # Criterion benchmarks (slow; the machine is shared, so read medians).
 bench:
     cargo bench -p vigil-bench
