@@ -423,13 +423,14 @@ fn pipeline(ctx: &RunContext<'_>, report: &mut RunReport) -> Result<()> {
             &parts.holdout_samples,
         )
     })?;
-    let mut decision = gate(
-        &config.gate,
-        &scored.challenger,
-        scored.champion.as_ref(),
-        scored.champion_note.as_deref(),
-        config.force,
-    );
+    let blocker = scored.champion_note.as_deref().filter(|_| !scored.champion_unservable);
+    let mut decision =
+        gate(&config.gate, &scored.challenger, scored.champion.as_ref(), blocker, config.force);
+    if scored.champion_unservable
+        && let Some(note) = &scored.champion_note
+    {
+        decision.summary = format!("{}; champion {note}", decision.summary);
+    }
     if let Some(old) = &scored.champion_thresholds {
         let new = artifact.thresholds.per_class();
         gate_thresholds(&config.gate, &mut decision, classes.names(), old, new, config.force);
@@ -586,6 +587,9 @@ struct Scored {
     challenger: Evaluation,
     champion: Option<Evaluation>,
     champion_note: Option<String>,
+    /// The champion is of another feature schema: this build cannot serve it, so the
+    /// challenger replaces it on its own merits (as a first model would).
+    champion_unservable: bool,
     /// Both on the holdout's council samples, when it has any.
     real: Option<(Evaluation, Option<Evaluation>)>,
     /// The champion's decision thresholds, when it was scored.
@@ -603,10 +607,22 @@ fn evaluate_both(
     let challenger_eval = evaluate(challenger, holdout, None)?;
     let real_holdout = (!real_rows.is_empty()).then(|| holdout.select(real_rows));
     let mut thresholds = None;
+    let mut unservable = false;
     let (champion_eval, note) = match champion {
         None => (None, None),
         Some(version) => match registry.reader().load_artifact(version) {
             Err(e) => (None, Some(format!("{version}: {e}"))),
+            Ok((_, artifact)) if artifact.schema.version != challenger.schema.version => {
+                unservable = true;
+                (
+                    None,
+                    Some(format!(
+                        "{version} is of feature schema {}, which this build cannot serve \
+                         (it serves {}): replaced without a comparison",
+                        artifact.schema.version, challenger.schema.version
+                    )),
+                )
+            }
             Ok((_, artifact))
                 if artifact.schema.names != holdout.feature_names()
                     || artifact.classes.names() != holdout.classes().names() =>
@@ -648,6 +664,7 @@ fn evaluate_both(
         challenger: challenger_eval,
         champion: champion_eval,
         champion_note: note,
+        champion_unservable: unservable,
         real,
         champion_thresholds: thresholds,
     })

@@ -329,3 +329,37 @@ fn a_manual_request_shows_until_claimed_and_survives_a_failed_run() {
     assert_eq!(report.status, RunStatus::Succeeded);
     assert!(env.store.pending_requests().unwrap().is_empty());
 }
+
+/// After a feature-schema upgrade the champion (of the old schema) cannot serve: the first
+/// run replaces it without a comparison, and says so, instead of failing the gate forever.
+#[test]
+fn a_champion_of_another_feature_schema_is_replaced_on_the_challengers_merits() {
+    let env = Env::new(2000);
+    let current = env.config.schema_version.clone();
+    // The champion a build of schema v1 trained (the same names: only the version differs).
+    let mut old = vigil_retrain::synthetic::tiny_artifact(1);
+    old.schema.version = "v1".into();
+    let info = vigil_registry::NewVersion::for_artifact(
+        &old,
+        serde_json::Value::Null,
+        serde_json::Value::Null,
+        None,
+    );
+    let v1 = env.registry.register(&old.to_bytes().unwrap(), info).unwrap();
+    env.registry.promote(&v1.version, "the v1 build's champion").unwrap();
+    let cancel = Cancel::default();
+    let decision = TriggerDecision::only(TriggerKind::Manual, "after the upgrade");
+    let report = run(&ctx(&env, &cancel), &decision).unwrap();
+    assert!(report.promoted, "{report:?}");
+    assert_eq!(report.champion_after.as_deref(), Some("v2"));
+    let gate = report.gate.unwrap();
+    assert!(gate.passed && !gate.forced, "{gate:?}");
+    assert!(
+        gate.summary.contains("v1 is of feature schema v1, which this build cannot serve"),
+        "{}",
+        gate.summary
+    );
+    let (_, bytes) = env.registry.reader().load_champion().unwrap().unwrap();
+    let artifact = vigil_model::Artifact::from_bytes(&bytes, Some(&current)).unwrap();
+    assert_eq!(artifact.schema.version, current);
+}
