@@ -443,7 +443,8 @@ impl<'a> Ctx<'a> {
 
     /// A flow record from the network sensor, as Zeek's `conn` log or Suricata's `flow`
     /// records give it: its own session (the flow id), IP-level bytes each way, and the
-    /// state (`S0`: nothing came back, else `SF`).
+    /// state (`S0`: nothing came back; `REJ`: one bare packet back to a TCP probe, a reset;
+    /// else `SF`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn flow(
         &mut self,
@@ -469,7 +470,13 @@ impl<'a> Ctx<'a> {
         e.session = Some(id.into());
         e.bytes_out = Some(bytes_out);
         e.bytes_in = Some(bytes_in);
-        e.conn_state = Some(if bytes_in == 0 { "S0" } else { "SF" }.into());
+        let reset = transport == Transport::Tcp && app == AppProto::Unknown && bytes_in <= 60;
+        let state = match bytes_in {
+            0 => "S0",
+            _ if reset => "REJ",
+            _ => "SF",
+        };
+        e.conn_state = Some(state.into());
         // Flow records carry microseconds, like the event times.
         e.duration = Some((seconds * 1e6).round() / 1e6);
     }

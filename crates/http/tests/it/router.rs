@@ -1,6 +1,6 @@
 //! Every endpoint and every bad input, through `app(state)` without a socket.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -880,4 +880,70 @@ async fn scoring_routes_explain_verdicts_on_request() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(r.error().contains("explain="), "{}", r.error());
     }
+}
+
+/// Zeek's ASCII `conn` log, the header lines first, as a shipper sends a batch.
+fn zeek_conn(rows: &[(&str, &str, u16, &str)]) -> String {
+    let mut text = String::from(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\t\
+         orig_bytes\tresp_bytes\tconn_state\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n\
+         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\t\
+         string\tcount\tcount\tcount\tcount\n",
+    );
+    for (i, (src, state, port, ts)) in rows.iter().enumerate() {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            text,
+            "{ts}\tC{i}\t{src}\t4{i:04}\t192.0.2.10\t{port}\ttcp\t-\t-\t0\t0\t{state}\t1\t44\t0\t0"
+        );
+    }
+    text
+}
+
+#[tokio::test]
+async fn zeek_batches_are_text_with_their_headers() {
+    let s = server();
+    let rows = [
+        ("203.0.113.9", "S0", 23, "1525645445.100000"),
+        ("203.0.113.9", "S0", 445, "1525645446.200000"),
+        ("198.51.100.4", "REJ", 3389, "1525645447.300000"),
+    ];
+    let r = call_typed(
+        &s.app,
+        Method::POST,
+        "/v1/events?format=zeek",
+        Some(INGEST),
+        Some("text/plain"),
+        zeek_conn(&rows),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!((r.json["format"].as_str(), r.json["accepted"].as_u64()), (Some("zeek"), Some(3)));
+    let verdicts = r.json["verdicts"].as_array().unwrap();
+    let mut entities: Vec<&str> = verdicts.iter().map(|v| v["entity"].as_str().unwrap()).collect();
+    entities.sort_unstable();
+    assert_eq!(entities, ["198.51.100.4", "203.0.113.9"]);
+    // Auto-detection reads the same batch.
+    let r = call_typed(&s.app, Method::POST, "/v1/events", Some(INGEST), Some("text/plain"), {
+        zeek_conn(&[("203.0.113.9", "S0", 22, "1525645448.000000")])
+    })
+    .await;
+    assert_eq!((r.status, r.json["format"].as_str()), (StatusCode::OK, Some("zeek")));
+    // A batch without its header lines is refused, saying what it lacks; nothing is added.
+    let body: String =
+        zeek_conn(&rows).lines().filter(|l| !l.starts_with('#')).flat_map(|l| [l, "\n"]).collect();
+    let r = call_typed(
+        &s.app,
+        Method::POST,
+        "/v1/events?format=zeek",
+        Some(INGEST),
+        Some("text/plain"),
+        body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
+    assert!(r.error().contains("before any #fields header"), "{}", r.error());
+    let entity = get(&s.app, "/v1/entities/198.51.100.4", None).await;
+    assert_eq!(entity.json["window"]["events"], 1, "{}", entity.json);
 }
