@@ -16,13 +16,21 @@ const SHARDS: usize = 8;
 
 type Shard = Mutex<LruCache<PredictionId, Arc<Prediction>>>;
 
-/// A prediction id: 128 random bits, written as 32 lower-case hex digits.
+/// A prediction id, written as 32 lower-case hex digits: the milliseconds since the epoch
+/// in the top 48 bits, 80 random bits below (as UUIDv7 lays them out). Random enough that
+/// no one guesses another's id; ordered by time so that the sample store's index of kept
+/// predictions grows at its end instead of at random pages (a flow log keeps a verdict per
+/// source per batch: random ids made each insert re-read cold index pages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PredictionId(u128);
 
 impl PredictionId {
     pub(crate) fn random() -> Self {
-        Self(rand::rng().random())
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let random: u128 = rand::rng().random::<u128>() & ((1u128 << 80) - 1);
+        Self(((ms & ((1u128 << 48) - 1)) << 80) | random)
     }
 }
 
@@ -162,6 +170,25 @@ mod tests {
             ("Normal".into(), 0.9),
             Route::Autonomous,
         )
+    }
+
+    #[test]
+    fn ids_are_ordered_by_time_and_differ_within_a_millisecond() {
+        let ids: Vec<PredictionId> = (0..1000).map(|_| PredictionId::random()).collect();
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        for pair in ids.windows(2) {
+            // The time prefix never goes back (the random part orders ids of one ms).
+            assert!(pair[0].0 >> 80 <= pair[1].0 >> 80);
+        }
+        let last = ids[ids.len() - 1].0 >> 80;
+        assert!(now.abs_diff(last) < 60_000, "{last} vs {now}");
+        // Text order is time order: the store's index appends.
+        assert!(ids[0].to_string() <= ids[ids.len() - 1].to_string());
     }
 
     #[test]
