@@ -22,7 +22,8 @@ pub(crate) struct Args {
     /// Event log, plain or gzip-compressed.
     #[arg(long)]
     input: PathBuf,
-    /// Its format: auto, cowrie, suricata, ingest, web, jsonl or zeek.
+    /// Its format: auto, cowrie, suricata, ingest, web, jsonl, zeek, tanner, heralding,
+    /// elasticpot or adbhoney.
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     format: Format,
     /// Output CSV: `entity`, the 100 features, and `label` when the input carries labels
@@ -77,6 +78,9 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
         parsed.rejected.len(),
         parsed.skipped
     )?;
+    if parsed.naive_utc > 0 {
+        writeln!(out, "  {} event times had no UTC offset: read as UTC", parsed.naive_utc)?;
+    }
     for rejected in parsed.rejected.iter().take(args.show_rejected) {
         writeln!(out, "  rejected {rejected}")?;
     }

@@ -30,7 +30,8 @@ pub enum FeatureError {
     },
     /// An event-format name that is none of the known ones.
     #[error(
-        "unknown event format {name:?} (known: auto, cowrie, suricata, ingest, web, jsonl, zeek)"
+        "unknown event format {name:?} (known: auto, cowrie, suricata, ingest, web, jsonl, zeek, tanner, heralding, \
+         elasticpot, adbhoney)"
     )]
     UnknownFormat {
         /// The name as given.

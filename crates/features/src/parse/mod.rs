@@ -8,6 +8,7 @@
 //! | `ingest` | mini-xdr ingest bodies: one event object, a JSON list, or the `{source_type, hostname, events}` envelope | `ingest.rs` |
 //! | `web` | web-honeypot request lines | `web.rs` |
 //! | `jsonl` | the generic JSONL format, the serde form of [`Event`] | `jsonl.rs` |
+//! | `tanner`, `heralding`, `elasticpot`, `adbhoney` | T-Pot's web, credential, Elasticsearch and Android-debug honeypots (JSON lines) | `tpot.rs` |
 //! | `zeek` | Zeek `conn`, `dns`, `http`, `ssl`, `ssh`, `notice`, `weird`, `files` logs, ASCII (TSV with headers) or JSON | `zeek.rs` |
 //! | `auto` | one of the above, chosen from the first record | this file |
 
@@ -15,6 +16,7 @@ mod cowrie;
 mod ingest;
 mod jsonl;
 mod suricata;
+mod tpot;
 pub(crate) mod value;
 mod web;
 mod zeek;
@@ -103,11 +105,23 @@ pub enum Format {
     /// form (TSV; each batch carries its `#separator` ... `#fields` header lines) or its JSON
     /// form; other columns (such as a `label`) are ignored. Table: `src/parse/zeek.rs`.
     Zeek,
+    /// SNARE/TANNER web-honeypot reports (T-Pot): one request per line, with Tanner's own
+    /// detection. Table: `src/parse/tpot.rs`.
+    Tanner,
+    /// Heralding credential-honeypot sessions (T-Pot): each line a session, read as a
+    /// connect, one failed login per attempt and a close. Table: `src/parse/tpot.rs`.
+    Heralding,
+    /// Elasticpot fake-Elasticsearch requests (T-Pot): the query and its body. Table:
+    /// `src/parse/tpot.rs`.
+    Elasticpot,
+    /// ADBHoney Android-debug-bridge events (T-Pot), in Cowrie's style. Table:
+    /// `src/parse/tpot.rs`.
+    Adbhoney,
 }
 
 impl Format {
     /// Every format, `Auto` first.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 11] = [
         Self::Auto,
         Self::Cowrie,
         Self::Suricata,
@@ -115,6 +129,10 @@ impl Format {
         Self::Web,
         Self::Jsonl,
         Self::Zeek,
+        Self::Tanner,
+        Self::Heralding,
+        Self::Elasticpot,
+        Self::Adbhoney,
     ];
 
     /// The lower-case name, as accepted by `FromStr`.
@@ -127,12 +145,19 @@ impl Format {
             Self::Web => "web",
             Self::Jsonl => "jsonl",
             Self::Zeek => "zeek",
+            Self::Tanner => "tanner",
+            Self::Heralding => "heralding",
+            Self::Elasticpot => "elasticpot",
+            Self::Adbhoney => "adbhoney",
         }
     }
 
     /// Guesses the format from the first non-blank line of an input:
     ///
     /// - a Zeek ASCII header (`#separator`, `#set_separator`, `#path`, `#fields`) → `Zeek`;
+    /// - a T-Pot sensor's record: `eventid` starting with `adbhoney.` → `Adbhoney`; `peer`
+    ///   and `response_msg` → `Tanner`; `auth_attempts` and `session_id` → `Heralding`;
+    ///   `honeypot` → `Elasticpot`;
     /// - starts with `[`, does not parse as one JSON object, or has `events` → `Ingest`;
     /// - `eventid` starting with `cowrie.` → `Cowrie`; with `webhoneypot` → `Web`;
     ///   any other `eventid` → `Ingest`;
@@ -160,6 +185,9 @@ impl Format {
         }
         if trimmed.first() == Some(&b'[') {
             return Self::Ingest;
+        }
+        if let Some(sensor) = tpot::detect(trimmed) {
+            return sensor;
         }
         let Ok(p) = serde_json::from_slice::<Probe<'_>>(trimmed) else {
             return Self::Ingest;
@@ -226,6 +254,9 @@ pub struct ParseOutcome {
     pub truncated: usize,
     /// The latest event time accepted ([`parse_lines_with`]); later events are rejected.
     pub not_after: Option<crate::Timestamp>,
+    /// Events whose time was written without a UTC offset and read as UTC (T-Pot's
+    /// Tanner, Heralding and Elasticpot write UTC that way).
+    pub naive_utc: usize,
 }
 
 impl ParseOutcome {
@@ -237,6 +268,7 @@ impl ParseOutcome {
             skipped: 0,
             truncated: 0,
             not_after,
+            naive_utc: 0,
         }
     }
 }
@@ -330,6 +362,9 @@ fn parse_known(
         Format::Jsonl => each_line(reader, &mut out, jsonl::parse_line)?,
         Format::Ingest => ingest::parse(reader, &mut out)?,
         Format::Zeek => zeek::parse(reader, &mut out)?,
+        Format::Tanner | Format::Heralding | Format::Elasticpot | Format::Adbhoney => {
+            tpot::parse(format, reader, &mut out)?;
+        }
         Format::Auto => unreachable!("resolved by parse_lines"),
     }
     Ok(out)
@@ -450,7 +485,7 @@ mod tests {
         assert_eq!(
             e,
             "unknown event format \"bro\" (known: auto, cowrie, suricata, ingest, web, jsonl, \
-             zeek)"
+             zeek, tanner, heralding, elasticpot, adbhoney)"
         );
     }
 

