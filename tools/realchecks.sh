@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The real-log checks of docs/BENCHMARKS.md for one bootstrap seed: a champion bootstrapped
 # the way the server does at first start (3,000 simulated entities, difficulty 1, seed SEED)
-# into OUT/var/registry, then `vigil-eval realcheck` on the labelled Zeek day and the three
-# Cowrie logs; prints one summary line per log (the Markdown and JSON are in OUT).
+# into OUT/var/registry, then `vigil-eval realcheck` on the labelled Zeek day, the three
+# Cowrie logs and the four T-Pot logs; prints one summary line per log (the Markdown and
+# JSON are in OUT).
 #
 #   tools/realchecks.sh SEED [OUT]        (OUT defaults to /tmp/realcheck-SEED)
 #
@@ -31,3 +32,7 @@ check zeek-008 zeek "$shared/zeek/stratosphere_008-zeek-mixed_conn.log.labeled.g
 for log in kareiva_2018-05-06_to_2018-07-02 scriptzteam_2017-11-04 scriptzteam_2017-11-15_partial; do
   check "$log" cowrie "$shared/cowrie/cowrie_$log.json.gz"
 done
+for sensor in tanner elasticpot adbhoney; do
+  check "$sensor" "$sensor" "$shared/tpot/${sensor}_sweetie-tpot_rotations30-16.json.gz"
+done
+check heralding heralding "$shared/tpot/heralding_sweetie-tpot_rotations25-22.json.gz"

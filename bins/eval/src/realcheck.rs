@@ -23,7 +23,9 @@ pub(crate) struct Args {
     input: PathBuf,
     /// Its format. With `zeek`, sources are labelled from the log's per-flow `label`
     /// column (attacker: all flows Malicious; benign: a Benign flow) instead of by the
-    /// honeypot weak-label rules.
+    /// honeypot weak-label rules; T-Pot's sensors (`tanner`, `heralding`, `elasticpot`,
+    /// `adbhoney`) add Web Attack for injected requests and count Brute Force from 10
+    /// attempts.
     #[arg(long, default_value = "cowrie", value_parser = parse_format)]
     format: Format,
     /// The model registry whose champion scores (default: the shared config's `registry`).
@@ -72,6 +74,11 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
             args.input.display()
         );
         (&vigil_evaluate::FLOW_LABELS[..], labels)
+    } else if matches!(
+        parsed.format,
+        Format::Tanner | Format::Heralding | Format::Elasticpot | Format::Adbhoney
+    ) {
+        (&vigil_evaluate::SENSOR_LABELS[..], vigil_evaluate::sensor_labels(&parsed.events))
     } else {
         (&vigil_evaluate::HONEYPOT_LABELS[..], vigil_evaluate::weak_labels(&parsed.events))
     };

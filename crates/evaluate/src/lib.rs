@@ -20,8 +20,8 @@ pub use learning_loop::{
     Council, CycleReport, HeldOut, LabelledStream, LoopParams, LoopReport, Pick, learning_loop,
 };
 pub use realcheck::{
-    Agrees, FLOW_LABELS, HONEYPOT_LABELS, LabelClass, RealCheck, WEAK_CLASSES, WeakAgreement,
-    flow_labels, real_check, real_check_with, weak_labels,
+    Agrees, FLOW_LABELS, HONEYPOT_LABELS, LabelClass, RealCheck, SENSOR_LABELS, WEAK_CLASSES,
+    WeakAgreement, flow_labels, real_check, real_check_with, sensor_labels, weak_labels,
 };
 pub use simulated::{SimulatedModel, feature_rows, simulated_model};
 

