@@ -35,8 +35,9 @@ pub(crate) struct Args {
     /// feeds the threat-intel features take their "not listed" values.
     #[arg(long = "feed", value_name = "KIND=PATH", value_parser = parse_feed)]
     feeds: Vec<(FeedKind, PathBuf)>,
-    /// The shared configuration file (server and worker): its `[windows]` policy and
-    /// `[intel]` feeds are used, as serving uses them. Default: the embedded defaults.
+    /// The shared configuration file (server and worker): its `[input]` time zones,
+    /// `[windows]` policy and `[intel]` feeds are used, as serving uses them. Default: the
+    /// embedded defaults.
     #[arg(long, env = "VIGIL_CONFIG")]
     config: Option<PathBuf>,
     /// How many rejected records to show.
@@ -67,8 +68,12 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
             .with_context(|| format!("loading {kind} feed {}", path.display()))?;
     }
 
-    let parsed = vigil_features::parse_file(args.format, &args.input)
-        .with_context(|| format!("parsing {}", args.input.display()))?;
+    let parsed = vigil_features::parse_file_opts(
+        args.format,
+        &args.input,
+        &config.input.parse_options(None)?,
+    )
+    .with_context(|| format!("parsing {}", args.input.display()))?;
     writeln!(
         out,
         "parsed {} as {}: {} events, {} rejected records, {} skipped records",
@@ -78,8 +83,12 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
         parsed.rejected.len(),
         parsed.skipped
     )?;
-    if parsed.naive_utc > 0 {
-        writeln!(out, "  {} event times had no UTC offset: read as UTC", parsed.naive_utc)?;
+    if parsed.naive_times > 0 {
+        writeln!(
+            out,
+            "  {} event times had no UTC offset: read in {}",
+            parsed.naive_times, parsed.time_zone
+        )?;
     }
     for rejected in parsed.rejected.iter().take(args.show_rejected) {
         writeln!(out, "  rejected {rejected}")?;

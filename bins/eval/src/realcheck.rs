@@ -62,7 +62,8 @@ pub(crate) fn run(args: &Args) -> Result<Outcome> {
         )
     })?;
     let (version, kind) = (model.version().to_owned(), model.artifact().model.name());
-    let parsed = vigil_features::parse_file(args.format, &args.input)
+    let options = config.input.parse_options(None)?;
+    let parsed = vigil_features::parse_file_opts(args.format, &args.input, &options)
         .with_context(|| format!("parsing {}", args.input.display()))?;
     let (set, labels) = if parsed.format == Format::Zeek {
         let reader = vigil_features::open_log(&args.input)?;

@@ -45,6 +45,8 @@ pub struct Config {
     pub reviews: ReviewConfig,
     /// Threat-intel feed files, loaded by serving and training alike.
     pub intel: IntelConfig,
+    /// How inputs are read: the time zones of sensors that write times without an offset.
+    pub input: InputConfig,
     /// The learning loop: base data, triggers, the retrain recipe, the first champion.
     pub learning: LearningConfig,
 }
@@ -63,8 +65,58 @@ impl Default for Config {
             routing: RoutingConfig::default(),
             reviews: ReviewConfig::default(),
             intel: IntelConfig::default(),
+            input: InputConfig::default(),
             learning: LearningConfig::default(),
         }
+    }
+}
+
+/// `[input]`: how event times written without a UTC offset are read (T-Pot's Tanner,
+/// Heralding and Elasticpot write them so). Never the server's local zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputConfig {
+    /// The IANA zone of such times (`UTC`, `Europe/Prague`; a fixed offset as `Etc/GMT-2`,
+    /// IANA's sign), for every format not named in `time_zones` (default `UTC`). The zone
+    /// database is built in, so the machine's own files do not matter.
+    pub time_zone: String,
+    /// A zone per format name (`tanner = "Europe/Prague"`): a sensor that writes its local
+    /// time.
+    pub time_zones: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        Self { time_zone: "UTC".into(), time_zones: std::collections::BTreeMap::new() }
+    }
+}
+
+impl InputConfig {
+    /// The parse options of this configuration, accepting events up to `not_after`; an
+    /// unknown zone or format name is an error naming the key and the value.
+    pub fn parse_options(
+        &self,
+        not_after: Option<vigil_features::Timestamp>,
+    ) -> Result<vigil_features::ParseOptions> {
+        let zone = |key: &str, name: &str| {
+            let name = name.trim();
+            jiff::tz::TimeZone::get(name).map_err(|e| EngineError::Config {
+                reason: format!("{key} = {name:?} is not a time zone: {e}"),
+            })
+        };
+        let mut zones = Vec::new();
+        for (format, name) in &self.time_zones {
+            let key = format!("input.time_zones.{format}");
+            let f: vigil_features::Format = format
+                .parse()
+                .map_err(|e| EngineError::Config { reason: format!("{key}: {e}") })?;
+            zones.push((f, zone(&key, name)?));
+        }
+        Ok(vigil_features::ParseOptions {
+            not_after,
+            time_zone: Some(zone("input.time_zone", &self.time_zone)?),
+            zones,
+        })
     }
 }
 
@@ -517,6 +569,7 @@ impl Config {
     /// Errors for values that cannot work (zero limits, short tokens, bad policies).
     pub fn check(&self) -> Result<()> {
         let fail = |reason: String| Err(EngineError::Config { reason });
+        self.input.parse_options(None)?;
         let positive = [
             ("server.limits.max_body_bytes", self.server.limits.max_body_bytes),
             ("server.limits.max_events_per_request", self.server.limits.max_events_per_request),

@@ -74,8 +74,8 @@ pub use intel::{
     AsnInfo, AsnScores, AsnTable, DomainAges, FeedKind, Feeds, Intel, IpSet, Reputation,
 };
 pub use parse::{
-    Format, MAX_LINE_BYTES, ParseOutcome, Rejected, open_log, parse_file, parse_lines,
-    parse_lines_with, parse_str,
+    Format, MAX_LINE_BYTES, ParseOptions, ParseOutcome, Rejected, open_log, parse_file,
+    parse_file_opts, parse_lines, parse_lines_opts, parse_lines_with, parse_str,
 };
 pub use schema::{
     FEATURE_COUNT, FEATURES, FLOW_USE, FeatureSpec, Group, SCHEMA_VERSION, feature_index,

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use vigil_engine::{ClassMap, Feedback, FeedbackTarget, Verdict, cpu};
-use vigil_features::{Event, Format, SCHEMA_VERSION, parse_lines, parse_lines_with};
+use vigil_features::{Event, Format, ParseOptions, SCHEMA_VERSION, parse_lines_opts};
 use vigil_store::{FeatureCache, ReviewFilter, ReviewOrder, ReviewQuery, Route, StoreError};
 
 use crate::auth::Scope;
@@ -168,8 +168,17 @@ struct EventsResponse<'a> {
     duplicates: usize,
     truncated: usize,
     skipped: usize,
+    /// Events whose time had no UTC offset, and the zone they were read in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    naive_times: Option<NaiveTimes>,
     rejected: Vec<RejectedLine>,
     verdicts: VerdictList<'a>,
+}
+
+#[derive(Serialize)]
+struct NaiveTimes {
+    events: usize,
+    read_in: String,
 }
 
 /// `POST /v1/events?format=auto`: a batch in any supported format; one verdict per source.
@@ -191,10 +200,9 @@ async fn events(
     if state.engine().model().is_none() {
         return Err(vigil_engine::EngineError::NoModel.into());
     }
-    let not_after = state.config().windows.not_after();
-    let parsed =
-        cpu(body.len() > LARGE_BODY, || parse_lines_with(format, body.as_ref(), Some(not_after)))
-            .map_err(|e| ApiError::internal("reading a request body", &e))?;
+    let options = parse_options(&state, Some(state.config().windows.not_after()))?;
+    let parsed = cpu(body.len() > LARGE_BODY, || parse_lines_opts(format, body.as_ref(), &options))
+        .map_err(|e| ApiError::internal("reading a request body", &e))?;
     let rejected: Vec<RejectedLine> = parsed
         .rejected
         .into_iter()
@@ -229,6 +237,8 @@ async fn events(
         duplicates: ingest.duplicates,
         truncated: parsed.truncated,
         skipped: parsed.skipped,
+        naive_times: (parsed.naive_times > 0)
+            .then_some(NaiveTimes { events: parsed.naive_times, read_in: parsed.time_zone }),
         rejected,
         verdicts: match explain {
             None => VerdictList::Plain(&ingest.verdicts),
@@ -389,6 +399,19 @@ enum Numbering {
     Line,
 }
 
+/// The configured `[input]` reading (checked at startup), accepting events up to
+/// `not_after`.
+fn parse_options(
+    state: &AppState,
+    not_after: Option<vigil_features::Timestamp>,
+) -> Result<ParseOptions, ApiError> {
+    state
+        .config()
+        .input
+        .parse_options(not_after)
+        .map_err(|e| ApiError::internal("reading the [input] configuration", &e))
+}
+
 /// Events as text in `format` (one record per line, or an ingest document), all or
 /// nothing: any rejected record is a 422 naming it.
 fn parse_all(
@@ -397,7 +420,8 @@ fn parse_all(
     format: Format,
     numbering: Numbering,
 ) -> Result<Vec<Event>, ApiError> {
-    let parsed = cpu(text.len() > LARGE_BODY, || parse_lines(format, text))
+    let options = parse_options(state, None)?;
+    let parsed = cpu(text.len() > LARGE_BODY, || parse_lines_opts(format, text, &options))
         .map_err(|e| ApiError::internal("reading events", &e))?;
     if !parsed.rejected.is_empty() {
         let (key, at): (&str, fn(usize) -> usize) = match numbering {

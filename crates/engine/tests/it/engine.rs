@@ -389,3 +389,22 @@ async fn routed_verdicts_are_review_items_that_survive_a_restart_and_close_on_fe
     let all = ReviewQuery { filter: ReviewFilter::All, ..ReviewQuery::default() };
     assert!(engine.reviews(all).await.unwrap().reviews.is_empty());
 }
+
+#[test]
+fn input_time_zones_are_checked_by_name() {
+    let mut config = Config::default();
+    config.input.time_zones.insert("heralding".into(), "Asia/Tokyo".into());
+    config.check().unwrap();
+    let options = config.input.parse_options(None).unwrap();
+    let zone = |f| options.zone_for(f).iana_name().map(str::to_owned);
+    assert_eq!(zone(vigil_features::Format::Heralding).as_deref(), Some("Asia/Tokyo"));
+    assert_eq!(zone(vigil_features::Format::Tanner).as_deref(), Some("UTC"));
+    // A zone that does not exist, or a format that does not, is named in the error.
+    config.input.time_zone = "Mars/Olympus".into();
+    let e = config.check().unwrap_err().to_string();
+    assert!(e.contains("input.time_zone = \"Mars/Olympus\" is not a time zone"), "{e}");
+    config.input.time_zone = "UTC".into();
+    config.input.time_zones.insert("glastopf".into(), "UTC".into());
+    let e = config.check().unwrap_err().to_string();
+    assert!(e.contains("input.time_zones.glastopf: unknown event format"), "{e}");
+}

@@ -254,23 +254,61 @@ pub struct ParseOutcome {
     pub truncated: usize,
     /// The latest event time accepted ([`parse_lines_with`]); later events are rejected.
     pub not_after: Option<crate::Timestamp>,
-    /// Events whose time was written without a UTC offset and read as UTC (T-Pot's
-    /// Tanner, Heralding and Elasticpot write UTC that way).
-    pub naive_utc: usize,
+    /// Events whose time was written without a UTC offset (T-Pot's Tanner, Heralding and
+    /// Elasticpot write theirs that way), read in [`Self::time_zone`].
+    pub naive_times: usize,
+    /// The zone such times were read in ([`ParseOptions::zone_for`] of the format).
+    pub time_zone: String,
 }
 
 impl ParseOutcome {
-    fn new(format: Format, not_after: Option<crate::Timestamp>) -> Self {
+    fn new(format: Format, options: &ParseOptions) -> Self {
         Self {
             format,
             events: Vec::new(),
             rejected: Vec::new(),
             skipped: 0,
             truncated: 0,
-            not_after,
-            naive_utc: 0,
+            not_after: options.not_after,
+            naive_times: 0,
+            time_zone: zone_name(options.zone_for(format)),
         }
     }
+}
+
+/// How to read an input beyond its format: the latest event time accepted, and the time
+/// zone of times written without a UTC offset (UTC unless configured, per format; never
+/// the reader's local zone).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParseOptions {
+    /// Events later than this are rejected (see [`parse_lines_with`]).
+    pub not_after: Option<crate::Timestamp>,
+    /// The zone of times without an offset, for every format not in [`Self::zones`]
+    /// (`None`: UTC).
+    pub time_zone: Option<jiff::tz::TimeZone>,
+    /// A zone per format (a sensor that writes local time without saying so).
+    pub zones: Vec<(Format, jiff::tz::TimeZone)>,
+}
+
+impl ParseOptions {
+    /// The zone naive times of `format` are read in.
+    pub fn zone_for(&self, format: Format) -> &jiff::tz::TimeZone {
+        self.zones
+            .iter()
+            .find_map(|(f, z)| (*f == format).then_some(z))
+            .or(self.time_zone.as_ref())
+            .unwrap_or(&UTC)
+    }
+}
+
+static UTC: jiff::tz::TimeZone = jiff::tz::TimeZone::UTC;
+
+/// A zone's IANA name, or its fixed offset when it has none.
+fn zone_name(zone: &jiff::tz::TimeZone) -> String {
+    zone.iana_name().map_or_else(
+        || zone.to_fixed_offset().map_or_else(|_| "UTC".to_owned(), |o| o.to_string()),
+        str::to_owned,
+    )
 }
 
 /// Result of parsing one record: an event, `None` for a valid record with no event
@@ -289,8 +327,18 @@ pub fn parse_lines(format: Format, reader: impl BufRead) -> Result<ParseOutcome>
 /// in the future cannot freeze its source's window.
 pub fn parse_lines_with(
     format: Format,
-    mut reader: impl BufRead,
+    reader: impl BufRead,
     not_after: Option<crate::Timestamp>,
+) -> Result<ParseOutcome> {
+    parse_lines_opts(format, reader, &ParseOptions { not_after, ..ParseOptions::default() })
+}
+
+/// [`parse_lines`] with [`ParseOptions`]: the latest time accepted and the time zones of
+/// times written without an offset.
+pub fn parse_lines_opts(
+    format: Format,
+    mut reader: impl BufRead,
+    options: &ParseOptions,
 ) -> Result<ParseOutcome> {
     let io = |source| FeatureError::Io { origin: "<reader>".into(), source };
     let format = match format {
@@ -308,11 +356,11 @@ pub fn parse_lines_with(
             };
             let format = first.map_or(Format::Jsonl, |start| Format::detect(&head[start..]));
             let chained = BufReader::new(Cursor::new(head).chain(reader));
-            return parse_known(format, chained, not_after).map_err(io);
+            return parse_known(format, chained, options).map_err(io);
         }
         f => f,
     };
-    parse_known(format, reader, not_after).map_err(io)
+    parse_known(format, reader, options).map_err(io)
 }
 
 /// Parses a string already in memory; never fails.
@@ -320,16 +368,25 @@ pub fn parse_str(format: Format, text: &str) -> ParseOutcome {
     match parse_lines(format, text.as_bytes()) {
         Ok(outcome) => outcome,
         // Reading from a byte slice cannot fail.
-        Err(_) => ParseOutcome::new(format, None),
+        Err(_) => ParseOutcome::new(format, &ParseOptions::default()),
     }
 }
 
 /// Parses a file, gzip-compressed (detected by its magic bytes, any number of members) or
 /// plain.
 pub fn parse_file(format: Format, path: impl AsRef<Path>) -> Result<ParseOutcome> {
+    parse_file_opts(format, path, &ParseOptions::default())
+}
+
+/// [`parse_file`] with [`ParseOptions`].
+pub fn parse_file_opts(
+    format: Format,
+    path: impl AsRef<Path>,
+    options: &ParseOptions,
+) -> Result<ParseOutcome> {
     let path = path.as_ref();
     let io = |source| FeatureError::Io { origin: path.display().to_string(), source };
-    parse_lines(format, open_log(path)?).map_err(|e| match e {
+    parse_lines_opts(format, open_log(path)?, options).map_err(|e| match e {
         FeatureError::Io { source, .. } => io(source),
         other => other,
     })
@@ -352,9 +409,9 @@ pub fn open_log(path: impl AsRef<Path>) -> Result<Box<dyn BufRead + Send>> {
 fn parse_known(
     format: Format,
     reader: impl BufRead,
-    not_after: Option<crate::Timestamp>,
+    options: &ParseOptions,
 ) -> io::Result<ParseOutcome> {
-    let mut out = ParseOutcome::new(format, not_after);
+    let mut out = ParseOutcome::new(format, options);
     match format {
         Format::Cowrie => each_line(reader, &mut out, cowrie::parse_line)?,
         Format::Suricata => each_line(reader, &mut out, suricata::parse_line)?,
@@ -363,7 +420,7 @@ fn parse_known(
         Format::Ingest => ingest::parse(reader, &mut out)?,
         Format::Zeek => zeek::parse(reader, &mut out)?,
         Format::Tanner | Format::Heralding | Format::Elasticpot | Format::Adbhoney => {
-            tpot::parse(format, reader, &mut out)?;
+            tpot::parse(format, reader, options.zone_for(format), &mut out)?;
         }
         Format::Auto => unreachable!("resolved by parse_lines"),
     }

@@ -8,8 +8,9 @@
 //! | `adbhoney` | ADBHoney (Android Debug Bridge) | Cowrie-style `eventid`: `adbhoney.session.connect`, `.command.input`, `.session.file_upload`, `.session.closed` | SessionConnect, Command (`input`), FileUpload (`filename` → url, `shasum` → signature), SessionClosed (`duration`); others Other |
 //!
 //! Times: RFC 3339 with an offset, or without one (Tanner, Heralding and Elasticpot write
-//! UTC without saying so): such a time is read as UTC, never as the reader's local time,
-//! and counted in [`ParseOutcome::naive_utc`](super::ParseOutcome::naive_utc).
+//! UTC without saying so): such a time is read in the sensor's configured zone
+//! ([`ParseOptions`](super::ParseOptions), UTC unless configured), never in the reader's
+//! local zone, and counted in [`ParseOutcome::naive_times`](super::ParseOutcome::naive_times).
 
 use serde::Deserialize;
 
@@ -17,28 +18,36 @@ use super::value::{Num, Text, destination, source_ip};
 use super::{Format, ParseOutcome, for_each_line, json_reason, push};
 use crate::{AppProto, Event, EventKind, Timestamp, Transport};
 
-/// A time as T-Pot's sensors write it: with an offset, or without one (read as UTC).
+/// A time as T-Pot's sensors write it: with an offset, or without one (read in `zone`).
 /// Returns the time and whether it had no offset.
-fn sensor_time(text: &str) -> Result<(Timestamp, bool), String> {
+fn sensor_time(text: &str, zone: &jiff::tz::TimeZone) -> Result<(Timestamp, bool), String> {
     if let Ok(t) = Timestamp::parse(text) {
         return Ok((t, false));
     }
     let civil: jiff::civil::DateTime = text.trim().parse().map_err(|e: jiff::Error| {
         format!("invalid timestamp {:?}: {e}", super::value::truncate(text))
     })?;
-    // The civil time with the UTC designator: read as UTC, never as the local zone.
-    Timestamp::parse(&format!("{civil}Z")).map(|t| (t, true)).map_err(|e| e.to_string())
+    let instant = zone
+        .to_ambiguous_timestamp(civil)
+        .compatible()
+        .map_err(|e| format!("timestamp {text:?} in the sensor's zone: {e}"))?;
+    Timestamp::from_micros(instant.as_microsecond())
+        .map(|t| (t, true))
+        .ok_or_else(|| format!("timestamp {text:?} out of range"))
 }
 
 /// One line's events and whether its time had no offset, or why it was rejected.
 type Records = Result<(Vec<Event>, bool), String>;
+
+type Zone = jiff::tz::TimeZone;
 
 /// Runs `parse` on every non-blank line; each gives its events and whether its time had
 /// no offset.
 fn lines(
     reader: impl std::io::BufRead,
     out: &mut ParseOutcome,
-    parse: impl Fn(&[u8]) -> Records,
+    zone: &Zone,
+    parse: impl Fn(&[u8], &Zone) -> Records,
 ) -> std::io::Result<()> {
     for_each_line(reader, out, |out, line, text| {
         let text = text.trim_ascii();
@@ -47,8 +56,10 @@ fn lines(
         }
         // Python writes a byte that is not UTF-8 as a lone surrogate escape (`\udcf0`),
         // which is not JSON; such a line is read with U+FFFD in its place.
-        let result = match parse(text) {
-            Err(reason) if reason.contains("surrogate") => parse(&replace_lone_surrogates(text)),
+        let result = match parse(text, zone) {
+            Err(reason) if reason.contains("surrogate") => {
+                parse(&replace_lone_surrogates(text), zone)
+            }
             other => other,
         };
         match result {
@@ -57,7 +68,7 @@ fn lines(
                     push(out, line, Ok(None));
                 }
                 for e in events {
-                    out.naive_utc += usize::from(naive);
+                    out.naive_times += usize::from(naive);
                     push(out, line, Ok(Some(e)));
                 }
             }
@@ -111,8 +122,8 @@ fn replace_lone_surrogates(line: &[u8]) -> Vec<u8> {
     out
 }
 
-fn required_time(t: Option<&Text<'_>>) -> Result<(Timestamp, bool), String> {
-    sensor_time(t.ok_or("missing timestamp")?.as_str())
+fn required_time(t: Option<&Text<'_>>, zone: &Zone) -> Result<(Timestamp, bool), String> {
+    sensor_time(t.ok_or("missing timestamp")?.as_str(), zone)
 }
 
 // Tanner.
@@ -171,9 +182,9 @@ struct Detection<'a> {
     kind: Option<Num<u8>>,
 }
 
-fn tanner(line: &[u8]) -> Records {
+fn tanner(line: &[u8], zone: &Zone) -> Records {
     let l: TannerLine<'_> = serde_json::from_slice(line).map_err(|e| json_reason(&e))?;
-    let (ts, naive) = required_time(l.timestamp.as_ref())?;
+    let (ts, naive) = required_time(l.timestamp.as_ref(), zone)?;
     let peer = l.peer.as_ref().ok_or("missing peer")?;
     let src = source_ip("peer.ip", peer.ip.as_ref())?;
     let mut e = Event::new(ts, src, EventKind::HttpRequest);
@@ -236,9 +247,9 @@ struct Attempt<'a> {
     password: Option<Text<'a>>,
 }
 
-fn heralding(line: &[u8]) -> Records {
+fn heralding(line: &[u8], zone: &Zone) -> Records {
     let l: HeraldingLine<'_> = serde_json::from_slice(line).map_err(|e| json_reason(&e))?;
-    let (ts, naive) = required_time(l.timestamp.as_ref())?;
+    let (ts, naive) = required_time(l.timestamp.as_ref(), zone)?;
     let src = source_ip("source_ip", l.source_ip.as_ref())?;
     let app = l
         .protocol
@@ -261,7 +272,7 @@ fn heralding(line: &[u8]) -> Records {
     for (i, a) in l.auth_attempts.iter().flatten().enumerate() {
         let t = match &a.timestamp {
             Some(text) => {
-                sensor_time(text.as_str()).map_err(|e| format!("auth_attempts[{i}]: {e}"))?.0
+                sensor_time(text.as_str(), zone).map_err(|e| format!("auth_attempts[{i}]: {e}"))?.0
             }
             None => last,
         };
@@ -310,9 +321,9 @@ struct Elasticpot<'a> {
     nodeid: Option<Text<'a>>,
 }
 
-fn elasticpot(line: &[u8]) -> Records {
+fn elasticpot(line: &[u8], zone: &Zone) -> Records {
     let l: ElasticpotLine<'_> = serde_json::from_slice(line).map_err(|e| json_reason(&e))?;
-    let (ts, naive) = required_time(l.timestamp.as_ref())?;
+    let (ts, naive) = required_time(l.timestamp.as_ref(), zone)?;
     let src = source_ip("src_ip", l.src_ip.as_ref())?;
     let hp = l.honeypot.as_ref().ok_or("missing honeypot")?;
     let query = hp.query.as_ref().map_or("", Text::as_str).trim();
@@ -359,10 +370,10 @@ struct AdbLine<'a> {
     duration: Option<Num<f64>>,
 }
 
-fn adbhoney(line: &[u8]) -> Records {
+fn adbhoney(line: &[u8], zone: &Zone) -> Records {
     let l: AdbLine<'_> = serde_json::from_slice(line).map_err(|e| json_reason(&e))?;
     let id = l.eventid.as_ref().ok_or("missing eventid")?.as_str();
-    let (ts, naive) = required_time(l.timestamp.as_ref())?;
+    let (ts, naive) = required_time(l.timestamp.as_ref(), zone)?;
     let src = source_ip("src_ip", l.src_ip.as_ref())?;
     let kind = match id {
         "adbhoney.session.connect" => EventKind::SessionConnect,
@@ -420,15 +431,16 @@ pub(super) fn detect(line: &[u8]) -> Option<Format> {
 pub(super) fn parse(
     format: Format,
     reader: impl std::io::BufRead,
+    zone: &Zone,
     out: &mut ParseOutcome,
 ) -> std::io::Result<()> {
-    let parse: fn(&[u8]) -> Records = match format {
+    let parse: fn(&[u8], &Zone) -> Records = match format {
         Format::Tanner => tanner,
         Format::Heralding => heralding,
         Format::Elasticpot => elasticpot,
         _ => adbhoney,
     };
-    lines(reader, out, parse)
+    lines(reader, out, zone, parse)
 }
 
 #[cfg(test)]
@@ -436,15 +448,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_without_an_offset_are_utc() {
-        let (t, naive) = sensor_time("2020-01-26 04:38:12.243903").unwrap();
+    fn times_without_an_offset_are_read_in_the_sensors_zone() {
+        let utc = Zone::UTC;
+        let (t, naive) = sensor_time("2020-01-26 04:38:12.243903", &utc).unwrap();
         assert!(naive);
         assert_eq!(t.to_string(), "2020-01-26T04:38:12.243903Z");
-        let (t, naive) = sensor_time("2020-01-04T09:15:10").unwrap();
+        let (t, naive) = sensor_time("2020-01-04T09:15:10", &utc).unwrap();
         assert_eq!((t.to_string().as_str(), naive), ("2020-01-04T09:15:10Z", true));
-        let (t, naive) = sensor_time("2020-01-22T03:55:32.678268Z").unwrap();
+        let (t, naive) = sensor_time("2020-01-22T03:55:32.678268Z", &utc).unwrap();
         assert_eq!((t.to_string().as_str(), naive), ("2020-01-22T03:55:32.678268Z", false));
-        assert!(sensor_time("yesterday").unwrap_err().contains("invalid timestamp"));
+        assert!(sensor_time("yesterday", &utc).unwrap_err().contains("invalid timestamp"));
+        // Prague is UTC+1 in January, UTC+2 in July; an offset in the text wins.
+        let prague = Zone::get("Europe/Prague").unwrap();
+        let (t, _) = sensor_time("2020-01-26 04:38:12", &prague).unwrap();
+        assert_eq!(t.to_string(), "2020-01-26T03:38:12Z");
+        let (t, _) = sensor_time("2020-07-26 04:38:12", &prague).unwrap();
+        assert_eq!(t.to_string(), "2020-07-26T02:38:12Z");
+        let (t, _) = sensor_time("2020-07-26T04:38:12Z", &prague).unwrap();
+        assert_eq!(t.to_string(), "2020-07-26T04:38:12Z");
     }
 
     #[test]

@@ -359,7 +359,7 @@ fn zeek_headers_are_read_and_bad_records_say_why() {
 #[test]
 fn tpot_tanner_fixture() {
     let out = parse(Format::Tanner, "tanner.json");
-    assert_eq!(out.naive_utc, 3, "every Tanner time lacks an offset");
+    assert_eq!(out.naive_times, 3, "every Tanner time lacks an offset");
     let e = &out.events;
     assert!(e.iter().all(|e| e.kind == EventKind::HttpRequest));
     assert_eq!(e[0].timestamp.to_string(), "2026-11-30T08:15:01.25Z");
@@ -392,7 +392,7 @@ fn tpot_heralding_fixture() {
         [SessionConnect, LoginFailed, LoginFailed, SessionClosed, SessionConnect, LoginFailed]
     );
     let e = &out.events;
-    assert_eq!(out.naive_utc, 6);
+    assert_eq!(out.naive_times, 6);
     assert_eq!(e[0].timestamp.to_string(), "2026-11-30T09:00:00.5Z");
     assert_eq!((e[0].app_proto, e[0].dst_port), (AppProto::Other, Some(5900)));
     assert_eq!((e[1].username.as_deref(), e[1].password.as_deref()), (None, Some("123456")));
@@ -421,7 +421,7 @@ fn tpot_elasticpot_and_adbhoney_fixtures() {
     assert_eq!((e[0].dst_port, e[1].command.as_deref()), (Some(9200), None));
     let out = parse(Format::Adbhoney, "adbhoney.json");
     assert_eq!(kinds(&out), [SessionConnect, Command, FileUpload, SessionClosed]);
-    assert_eq!(out.naive_utc, 0);
+    assert_eq!(out.naive_times, 0);
     let e = &out.events;
     assert_eq!(e[0].dst_port, Some(5555));
     assert!(e[1].command.as_deref().unwrap().starts_with("cd /data/local/tmp"));

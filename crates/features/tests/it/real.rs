@@ -197,7 +197,7 @@ fn real_tpot_logs_parse_completely_and_are_detected() {
         let expect = if format == Format::Heralding { sessions } else { out.events.len() };
         assert_eq!(expect, records, "{log}");
         if format != Format::Adbhoney {
-            assert_eq!(out.naive_utc, out.events.len(), "{log}: its times have no offset");
+            assert_eq!(out.naive_times, out.events.len(), "{log}: its times have no offset");
         }
     }
 }

@@ -947,3 +947,28 @@ async fn zeek_batches_are_text_with_their_headers() {
     let entity = get(&s.app, "/v1/entities/198.51.100.4", None).await;
     assert_eq!(entity.json["window"]["events"], 1, "{}", entity.json);
 }
+
+#[tokio::test]
+async fn times_without_an_offset_are_read_in_the_configured_zone_and_reported() {
+    let line = r#"{"method":"GET","path":"/","headers":{},"uuid":"s1","peer":{"ip":"203.0.113.15","port":40111},"status":200,"response_msg":{"response":{"message":{"detection":{"name":"index","type":1}}}},"timestamp":"2020-01-26T04:38:12"}"#;
+    // Default: UTC.
+    let s = server();
+    let r = ingest(&s.app, "/v1/events", line).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["format"], "tanner");
+    assert_eq!(r.json["naive_times"], json!({ "events": 1, "read_in": "UTC" }));
+    assert_eq!(r.json["verdicts"][0]["features"]["as_of"], "2020-01-26T04:38:12Z");
+    // A Tanner sensor that writes Prague time (UTC+1 in January).
+    let s = server_with(
+        |c| {
+            c.input.time_zones.insert("tanner".into(), "Europe/Prague".into());
+        },
+        true,
+    );
+    let r = ingest(&s.app, "/v1/events?format=tanner", line).await;
+    assert_eq!(r.json["naive_times"], json!({ "events": 1, "read_in": "Europe/Prague" }));
+    assert_eq!(r.json["verdicts"][0]["features"]["as_of"], "2020-01-26T03:38:12Z");
+    // Times with an offset are not counted.
+    let r = ingest(&s.app, "/v1/events", cowrie_logins("203.0.113.7", 1, 0)).await;
+    assert!(r.json.get("naive_times").is_none(), "{}", r.json);
+}
