@@ -371,6 +371,35 @@ impl<'a> Ctx<'a> {
         t
     }
 
+    /// An Android Debug Bridge session on port 5555, as ADBHoney logs it: connect, shell
+    /// commands (no login: ADB asks for none), perhaps a pushed file, close. Returns its end.
+    pub(super) fn adb(&mut self, t0: i64, commands: &[String], upload: Option<&str>) -> i64 {
+        let tag = Tag {
+            id: self.session_id(),
+            sensor: "adb-1",
+            app: AppProto::Other,
+            dst: SSH_HOSTS[1],
+            dst_port: 5555,
+            src_port: self.src_port(),
+        };
+        let e = self.in_session(t0, EventKind::SessionConnect, &tag);
+        e.src_port = Some(tag.src_port);
+        e.dst_ip = Some(IpAddr::V4(tag.dst));
+        e.dst_port = Some(tag.dst_port);
+        let mut t = t0;
+        if let Some(name) = upload {
+            t += self.secs(0.2, 3.0);
+            self.in_session(t, EventKind::FileUpload, &tag).url = Some(name.into());
+        }
+        for command in commands {
+            t += self.log_secs(0.2, 5.0);
+            self.in_session(t, EventKind::Command, &tag).command = Some(command.as_str().into());
+        }
+        t += self.secs(0.05, 2.0);
+        self.in_session(t, EventKind::SessionClosed, &tag).duration = Some((t - t0) as f64 / 1e6);
+        t
+    }
+
     fn forward(
         &mut self,
         t: i64,

