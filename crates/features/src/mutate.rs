@@ -141,9 +141,10 @@ pub fn check_input(input: &[u8]) -> Result<usize, String> {
             .map_err(|_| format!("{format}: the parser panicked"))?
             .map_err(|e| format!("{format}: {e}"))?;
         let lines = input.split(|&b| b == b'\n').count();
-        if outcome.format != crate::Format::Ingest
-            && outcome.events.len() + outcome.rejected.len() + outcome.skipped > lines
-        {
+        // An ingest document spans lines; a Heralding session is several events.
+        let one_per_line =
+            !matches!(outcome.format, crate::Format::Ingest | crate::Format::Heralding);
+        if one_per_line && outcome.events.len() + outcome.rejected.len() + outcome.skipped > lines {
             return Err(format!("{format}: more outcomes than lines"));
         }
         for e in &outcome.events {

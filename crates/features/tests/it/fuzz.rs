@@ -7,12 +7,24 @@ use vigil_features::mutate::{Rng, check_input, mutate};
 fn mutated_records_never_panic_overflow_budgets_or_give_non_finite_features() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/events");
     let mut seeds: Vec<Vec<u8>> = Vec::new();
-    for name in
-        ["cowrie.json", "suricata_eve.json", "web.jsonl", "generic.jsonl", "ingest_list.json"]
-    {
+    for name in [
+        "cowrie.json",
+        "suricata_eve.json",
+        "web.jsonl",
+        "generic.jsonl",
+        "ingest_list.json",
+        "zeek.log",
+        "zeek.json",
+        "tanner.json",
+        "heralding.json",
+        "elasticpot.json",
+        "adbhoney.json",
+    ] {
         let bytes = std::fs::read(dir.join(name)).unwrap();
         seeds.extend(bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec));
     }
+    // Zeek's ASCII form needs its headers: the whole log is a seed too.
+    seeds.push(std::fs::read(dir.join("zeek.log")).unwrap());
     let mut rng = Rng::new(20_261_204);
     for i in 0..20_000 {
         let base = &seeds[rng.below(seeds.len())];
